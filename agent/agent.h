@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The agent: what its parts share. One libuv loop thread owns all of it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "agent/bus.h"
+#include "agent/process.h"
+
+struct agent_config {
+	const char *node_name;
+	const char *server_address; /* TCP, "" to disable */
+	const char *unix_socket; /* "" to disable */
+	const char *export_filename;
+	uint64_t export_max_size;
+	unsigned export_max_backups;
+	int export_perm;
+	size_t ringbuf_size;
+	size_t process_cache_size;
+	size_t subscriber_queue;
+	bool process_cred;
+	bool process_ns;
+	const char *cgroup_scope; /* cgroup v2 directory the agent is confined to, or NULL */
+	const char *state_dir;
+	const char *procfs;
+};
+
+struct sensor_exec;
+struct observer;
+struct rpc_cq;
+struct rpc_server;
+struct exporter;
+
+struct agent {
+	uv_loop_t *loop;
+	struct agent_config cfg;
+	uint64_t boot_time_ns;
+	uint64_t start_ns;
+	struct process_cache *cache;
+	struct event_bus bus;
+	struct sensor_exec *exec;
+	struct observer *observer;
+	struct rpc_cq *cq;
+	struct rpc_server *server;
+	struct exporter *exporter;
+	struct event_sink export_sink;
+	uv_prepare_t flush;
+	uv_signal_t sigint, sigterm;
+	bool stopping;
+	int exit_code;
+	/* counters for `tetra status` */
+	uint64_t decode_errors;
+	uint64_t subscribers;
+	uint64_t subscriber_drops; /* of subscribers that have gone */
+};

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * tetragon: the agent. Loads the BPF sensors, keeps the process cache, and
+ * serves events over gRPC and to the export file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <grpc/grpc.h>
+#include <grpc/support/log.h>
+
+#include "agent/agent.h"
+#include "agent/export.h"
+#include "agent/observer.h"
+#include "agent/procfs.h"
+#include "agent/sensor_exec.h"
+#include "agent/server.h"
+#include "lib/log.h"
+#include "lib/rpc.h"
+#include "lib/util.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+#ifndef TRACEFS_MAGIC
+#define TRACEFS_MAGIC 0x74726163
+#endif
+
+struct options {
+	struct agent_config cfg;
+	const char *btf;
+	const char *bpf_lib;
+	const char *log_level;
+	const char *log_format;
+	uint64_t export_max_size_mb;
+	char node_name[256];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: tetragon [OPTIONS]\n"
+		"\n"
+		"eBPF security observability and runtime enforcement agent.\n"
+		"\n"
+		"Options:\n"
+		"  --node-name NAME               Node name in events (default: $NODE_NAME or the host name)\n"
+		"  --server-address ADDR          gRPC TCP address (default: localhost:54321; \"\" disables)\n"
+		"  --server-unix-socket PATH      gRPC unix socket, mode 0600 (default: /var/run/tetragon/tetragon.sock;\n"
+		"                                 \"\" disables)\n"
+		"  --export-filename FILE         Write events as JSON lines to FILE\n"
+		"  --export-file-max-size-mb N    Rotate the export file at N MiB (default: 10)\n"
+		"  --export-file-max-backups N    Keep N rotated files (default: 5)\n"
+		"  --export-file-perm MODE        Export file permissions, octal (default: 600)\n"
+		"  --rb-size BYTES                Ring buffer size, a power of two (default: 8388608)\n"
+		"  --process-cache-size N         Process cache entries (default: 65536)\n"
+		"  --event-queue-size N           Events queued per GetEvents subscriber before drops (default: 10000)\n"
+		"  --enable-process-cred          Include process credentials and capabilities in events\n"
+		"  --enable-process-ns            Include process namespaces in events\n"
+		"  --btf FILE                     Kernel BTF (default: /sys/kernel/btf/vmlinux)\n"
+		"  --bpf-lib DIR                  Accepted for compatibility; BPF objects are built into the agent\n"
+		"  --procfs DIR                   procfs mount (default: /proc)\n"
+		"  --log-level LEVEL              error, warn, info, debug, trace (default: info)\n"
+		"  --log-format FORMAT            text or json (default: text)\n"
+		"  -d, --debug                    Same as --log-level debug\n"
+		"  --version                      Print the version and exit\n"
+		"  -h, --help                     Print this help and exit\n");
+}
+
+enum {
+	OPT_NODE_NAME = 256,
+	OPT_SERVER_ADDRESS,
+	OPT_UNIX_SOCKET,
+	OPT_EXPORT_FILENAME,
+	OPT_EXPORT_MAX_SIZE,
+	OPT_EXPORT_MAX_BACKUPS,
+	OPT_EXPORT_PERM,
+	OPT_RB_SIZE,
+	OPT_CACHE_SIZE,
+	OPT_EVENT_QUEUE,
+	OPT_PROCESS_CRED,
+	OPT_PROCESS_NS,
+	OPT_BTF,
+	OPT_BPF_LIB,
+	OPT_PROCFS,
+	OPT_LOG_LEVEL,
+	OPT_LOG_FORMAT,
+	OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+	{ "server-address", required_argument, NULL, OPT_SERVER_ADDRESS },
+	{ "server-unix-socket", required_argument, NULL, OPT_UNIX_SOCKET },
+	{ "export-filename", required_argument, NULL, OPT_EXPORT_FILENAME },
+	{ "export-file-max-size-mb", required_argument, NULL, OPT_EXPORT_MAX_SIZE },
+	{ "export-file-max-backups", required_argument, NULL, OPT_EXPORT_MAX_BACKUPS },
+	{ "export-file-perm", required_argument, NULL, OPT_EXPORT_PERM },
+	{ "rb-size", required_argument, NULL, OPT_RB_SIZE },
+	{ "process-cache-size", required_argument, NULL, OPT_CACHE_SIZE },
+	{ "event-queue-size", required_argument, NULL, OPT_EVENT_QUEUE },
+	{ "enable-process-cred", no_argument, NULL, OPT_PROCESS_CRED },
+	{ "enable-process-ns", no_argument, NULL, OPT_PROCESS_NS },
+	{ "btf", required_argument, NULL, OPT_BTF },
+	{ "bpf-lib", required_argument, NULL, OPT_BPF_LIB },
+	{ "procfs", required_argument, NULL, OPT_PROCFS },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+static int bad_value(const char *opt, const char *value, const char *what)
+{
+	log_error("Invalid value '%s' for --%s: %s", value, opt, what);
+	return -EINVAL;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	const char *env;
+	uint64_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->cfg.server_address = "localhost:54321";
+	o->cfg.unix_socket = "/var/run/tetragon/tetragon.sock";
+	o->cfg.export_max_backups = 5;
+	o->cfg.export_perm = 0600;
+	o->cfg.ringbuf_size = 8u << 20;
+	o->cfg.process_cache_size = 65536;
+	o->cfg.subscriber_queue = 10000;
+	o->cfg.state_dir = "/var/lib/tetragon";
+	o->cfg.procfs = "/proc";
+	o->export_max_size_mb = 10;
+
+	while ((c = getopt_long(argc, argv, "dh", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_NODE_NAME:
+			if (!*optarg || strlen(optarg) >= sizeof(o->node_name))
+				return bad_value("node-name", optarg, "must be 1 to 255 characters");
+			o->cfg.node_name = optarg;
+			break;
+		case OPT_SERVER_ADDRESS:
+			o->cfg.server_address = optarg;
+			break;
+		case OPT_UNIX_SOCKET:
+			o->cfg.unix_socket = optarg;
+			break;
+		case OPT_EXPORT_FILENAME:
+			o->cfg.export_filename = optarg;
+			break;
+		case OPT_EXPORT_MAX_SIZE:
+			if (parse_u64(optarg, &o->export_max_size_mb) < 0 ||
+			    o->export_max_size_mb > (1u << 20))
+				return bad_value("export-file-max-size-mb", optarg,
+						 "expected a number of MiB");
+			break;
+		case OPT_EXPORT_MAX_BACKUPS:
+			if (parse_u64(optarg, &v) < 0 || v > 10000)
+				return bad_value("export-file-max-backups", optarg,
+						 "expected 0 to 10000");
+			o->cfg.export_max_backups = (unsigned)v;
+			break;
+		case OPT_EXPORT_PERM: {
+			char *end;
+			long m = strtol(optarg, &end, 8);
+
+			if (!*optarg || *end || m < 0 || m > 0777)
+				return bad_value("export-file-perm", optarg,
+						 "expected an octal mode such as 600");
+			o->cfg.export_perm = (int)m;
+			break;
+		}
+		case OPT_RB_SIZE:
+			if (parse_u64(optarg, &v) < 0 || v < 4096 || v > (1u << 30) || (v & (v - 1)))
+				return bad_value("rb-size", optarg,
+						 "expected a power of two from 4096 to 1073741824");
+			o->cfg.ringbuf_size = v;
+			break;
+		case OPT_CACHE_SIZE:
+			if (parse_u64(optarg, &v) < 0 || v < 64 || v > (1u << 24))
+				return bad_value("process-cache-size", optarg,
+						 "expected 64 to 16777216");
+			o->cfg.process_cache_size = v;
+			break;
+		case OPT_EVENT_QUEUE:
+			if (parse_u64(optarg, &v) < 0 || v < 1 || v > (1u << 24))
+				return bad_value("event-queue-size", optarg,
+						 "expected 1 to 16777216");
+			o->cfg.subscriber_queue = v;
+			break;
+		case OPT_PROCESS_CRED:
+			o->cfg.process_cred = true;
+			break;
+		case OPT_PROCESS_NS:
+			o->cfg.process_ns = true;
+			break;
+		case OPT_BTF:
+			o->btf = optarg;
+			break;
+		case OPT_BPF_LIB:
+			o->bpf_lib = optarg;
+			break;
+		case OPT_PROCFS:
+			o->cfg.procfs = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			o->log_level = optarg;
+			break;
+		case OPT_LOG_FORMAT:
+			o->log_format = optarg;
+			break;
+		case 'd':
+			o->log_level = "debug";
+			break;
+		case OPT_VERSION:
+			printf("tetragon %s\n", TETRA_VERSION);
+			exit(EXIT_SUCCESS);
+		case 'h':
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_error("Unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->log_level) {
+		enum log_level l;
+
+		if (log_parse_level(o->log_level, &l) < 0)
+			return bad_value("log-level", o->log_level,
+					 "expected error, warn, info, debug or trace");
+		log_set_level(l);
+	}
+	if (o->log_format && log_set_format(o->log_format) < 0)
+		return bad_value("log-format", o->log_format, "expected text or json");
+	o->cfg.export_max_size = o->export_max_size_mb << 20;
+
+	if (!o->cfg.node_name) {
+		env = getenv("HUBBLE_NODE_NAME");
+		if (!env || !*env)
+			env = getenv("NODE_NAME");
+		if (env && *env && strlen(env) < sizeof(o->node_name)) {
+			snprintf(o->node_name, sizeof(o->node_name), "%s", env);
+		} else if (gethostname(o->node_name, sizeof(o->node_name) - 1) < 0) {
+			snprintf(o->node_name, sizeof(o->node_name), "localhost");
+		}
+		o->cfg.node_name = o->node_name;
+	}
+	if (streq(o->cfg.server_address, "localhost:54321"))
+		o->cfg.server_address = "127.0.0.1:54321";
+	return 0;
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	enum log_level l = level == LIBBPF_WARN ? LOG_LEVEL_WARN :
+			   level == LIBBPF_INFO ? LOG_LEVEL_DEBUG :
+						  LOG_LEVEL_TRACE;
+	char buf[1024];
+	size_t n;
+
+	if (log_get_level() < l)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	log_internal(l, 0, "libbpf", 0, "%s", buf);
+	return 0;
+}
+
+static void grpc_log(gpr_log_func_args *args)
+{
+	if (args->severity == GPR_LOG_SEVERITY_ERROR)
+		log_debug("grpc: %s", args->message);
+	else
+		log_trace("grpc: %s", args->message);
+}
+
+/* Mount fstype at path unless something of that type is already there. */
+static int ensure_mount(const char *path, const char *fstype, long magic)
+{
+	struct statfs sfs;
+
+	if (statfs(path, &sfs) == 0 && (long)sfs.f_type == magic)
+		return 0;
+	if (mkdir_p(path, 0755) < 0)
+		return -errno;
+	if (mount(fstype, path, fstype, 0, NULL) < 0)
+		return -errno;
+	log_info("Mounted %s at %s", fstype, path);
+	return 0;
+}
+
+static void host_namespaces(const char *procfs, uint32_t ns[NS_COUNT])
+{
+	procfs_namespaces(procfs, 1, ns);
+}
+
+static void export_event(struct event_sink *s, struct agent_event *ev)
+{
+	struct agent *a = container_of(s, struct agent, export_sink);
+
+	exporter_write(a->exporter, &ev->msg->base);
+}
+
+static void on_prepare(uv_prepare_t *h)
+{
+	struct agent *a = h->data;
+
+	if (a->exporter && exporter_pending(a->exporter))
+		exporter_flush(a->exporter);
+}
+
+static void cq_done(void *ud)
+{
+	(void)ud;
+}
+
+static void server_stopped(void *ud)
+{
+	struct agent *a = ud;
+
+	rpc_cq_shutdown(a->cq, cq_done, a);
+	a->cq = NULL;
+}
+
+static void stop(struct agent *a)
+{
+	if (a->stopping)
+		return;
+	a->stopping = true;
+	log_info("Shutting down");
+	if (a->observer) {
+		/* what is in the buffer now still reaches the export file */
+		observer_drain(a->observer);
+		observer_free(a->observer);
+		a->observer = NULL;
+	}
+	uv_close((uv_handle_t *)&a->sigint, NULL);
+	uv_close((uv_handle_t *)&a->sigterm, NULL);
+	uv_prepare_stop(&a->flush);
+	uv_close((uv_handle_t *)&a->flush, NULL);
+	agent_server_stop(a, server_stopped, a);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct agent *a = h->data;
+
+	log_info("Received %s", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	stop(a);
+}
+
+static int setup(struct agent *a, const struct options *o)
+{
+	struct process_cache_config pcc = { 0 };
+	struct sensor_exec_config sec = { .scope_cgroup_fd = -1 };
+	struct procfs_stats ps;
+	struct stat st;
+	int r;
+
+	a->cfg = o->cfg;
+	a->start_ns = now_monotonic_ns();
+	a->boot_time_ns = boot_time_ns();
+	bus_init(&a->bus);
+
+	if (o->btf) {
+		if (stat(o->btf, &st) < 0)
+			return log_error_errno(-errno, "Cannot read the BTF file '%s': %m", o->btf);
+	} else if (stat("/sys/kernel/btf/vmlinux", &st) < 0) {
+		return log_error_errno(-ENOENT,
+				       "Kernel BTF not found at /sys/kernel/btf/vmlinux: the kernel needs "
+				       "CONFIG_DEBUG_INFO_BTF=y, or pass --btf FILE");
+	}
+	if (o->bpf_lib)
+		log_info("BPF objects are built into this agent; --bpf-lib '%s' is not needed",
+			 o->bpf_lib);
+	r = ensure_mount("/sys/fs/bpf", "bpf", BPF_FS_MAGIC);
+	if (r < 0)
+		return log_error_errno(r, "Failed to mount bpffs at /sys/fs/bpf: %m");
+	r = ensure_mount("/sys/kernel/tracing", "tracefs", TRACEFS_MAGIC);
+	if (r < 0)
+		log_warn_errno(r, "Failed to mount tracefs at /sys/kernel/tracing, ignoring: %m");
+	if (a->cfg.unix_socket && *a->cfg.unix_socket) {
+		char dir[4096];
+		char *slash;
+
+		snprintf(dir, sizeof(dir), "%s", a->cfg.unix_socket);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			r = mkdir_p(dir, 0755);
+			if (r < 0)
+				return log_error_errno(r, "Failed to create '%s': %m", dir);
+		}
+	}
+
+	pcc.node_name = a->cfg.node_name;
+	pcc.boot_time_ns = a->boot_time_ns;
+	pcc.capacity = a->cfg.process_cache_size;
+	pcc.process_cred = a->cfg.process_cred;
+	pcc.process_ns = a->cfg.process_ns;
+	host_namespaces(a->cfg.procfs, pcc.host_ns);
+	r = process_cache_new(&pcc, &a->cache);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create the process cache: %m");
+
+	r = rpc_cq_new(a->loop, &a->cq);
+	if (r < 0)
+		return log_error_errno(r, "Failed to start the gRPC completion queue: %m");
+	r = agent_server_start(a);
+	if (r < 0)
+		return r;
+
+	sec.ringbuf_size = a->cfg.ringbuf_size;
+	sec.btf_path = o->btf;
+	r = sensor_exec_load(&sec, &a->exec);
+	if (r == -EPERM)
+		return log_error_errno(r, "Failed to load the process sensor: %m (CAP_BPF, "
+					  "CAP_PERFMON and CAP_SYS_ADMIN are needed)");
+	if (r < 0)
+		return log_error_errno(r, "Failed to load the process sensor: %m");
+	r = observer_new(a->loop, sensor_exec_ringbuf_fd(a->exec), &a->observer);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the ring buffer: %m");
+	r = sensor_exec_register(a->exec, a);
+	if (r < 0)
+		return log_error_errno(r, "Failed to register the process sensor: %m");
+
+	/* after the programs are attached, so nothing falls between the scan and the events */
+	r = procfs_scan(a->cache, a->cfg.procfs, &ps);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read processes from '%s': %m", a->cfg.procfs);
+	log_info("Read %u processes from %s", ps.processes, a->cfg.procfs);
+
+	if (a->cfg.export_filename) {
+		r = exporter_open(a->cfg.export_filename, a->cfg.export_max_size,
+				  a->cfg.export_max_backups, a->cfg.export_perm, &a->exporter);
+		if (r < 0)
+			return log_error_errno(r, "Failed to open the export file '%s': %m",
+					       a->cfg.export_filename);
+		a->export_sink.fn = export_event;
+		bus_subscribe(&a->bus, &a->export_sink);
+		log_info("Exporting events to %s", a->cfg.export_filename);
+	}
+
+	r = observer_start(a->observer);
+	if (r < 0)
+		return log_error_errno(r, "Failed to poll the ring buffer: %m");
+	uv_prepare_init(a->loop, &a->flush);
+	a->flush.data = a;
+	uv_prepare_start(&a->flush, on_prepare);
+	uv_signal_init(a->loop, &a->sigint);
+	uv_signal_init(a->loop, &a->sigterm);
+	a->sigint.data = a->sigterm.data = a;
+	uv_signal_start(&a->sigint, on_signal, SIGINT);
+	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+	/* what loading BTF and the scan allocated is not needed any more */
+	malloc_trim(0);
+	log_info("Listening for events on node %s", a->cfg.node_name);
+	return 0;
+}
+
+static void teardown(struct agent *a)
+{
+	if (a->observer) {
+		observer_free(a->observer);
+		a->observer = NULL;
+	}
+	if (a->server) {
+		agent_server_stop(a, server_stopped, a);
+		uv_run(a->loop, UV_RUN_DEFAULT);
+	} else if (a->cq) {
+		rpc_cq_shutdown(a->cq, cq_done, a);
+		a->cq = NULL;
+		uv_run(a->loop, UV_RUN_DEFAULT);
+	}
+	a->exporter = exporter_close(a->exporter);
+	a->exec = sensor_exec_free(a->exec);
+	a->cache = process_cache_free(a->cache);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct agent a;
+	int r;
+
+	log_set_ident("tetragon");
+	signal(SIGPIPE, SIG_IGN);
+	r = parse_options(argc, argv, &o);
+	if (r < 0)
+		return 2;
+	if (geteuid() != 0) {
+		log_error("Must run as root: the agent loads BPF programs");
+		return 1;
+	}
+	libbpf_set_print(libbpf_log);
+	gpr_set_log_function(grpc_log);
+	grpc_init();
+
+	memset(&a, 0, sizeof(a));
+	a.loop = uv_default_loop();
+	r = setup(&a, &o);
+	if (r < 0) {
+		teardown(&a);
+		grpc_shutdown();
+		return 1;
+	}
+	uv_run(a.loop, UV_RUN_DEFAULT);
+	teardown(&a);
+	uv_loop_close(a.loop);
+	grpc_shutdown();
+	return a.exit_code;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Includes and helpers every BPF program of the agent uses. */
+#pragma once
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "event.h"
+
+#ifndef PF_KTHREAD
+#define PF_KTHREAD 0x00200000
+#endif
+#ifndef SIGNAL_GROUP_EXIT
+#define SIGNAL_GROUP_EXIT 0x00000004
+#endif
+
+/*
+ * Per-CPU error counters, indexed by ERR_*. The agent sums them and reports
+ * them; nothing a program fails to do goes uncounted.
+ */
+#define DEFINE_ERRORS_MAP(name)                                                            \
+	struct {                                                                           \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                   \
+		__uint(max_entries, ERR_COUNT);                                            \
+		__type(key, __u32);                                                        \
+		__type(value, __u64);                                                      \
+	} name SEC(".maps")
+
+static __always_inline void count_error(void *map, __u32 kind)
+{
+	__u64 *v = bpf_map_lookup_elem(map, &kind);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u32 task_tgid(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, tgid);
+}
+
+/* The tgid of the task's real parent, as getppid() would say. */
+static __always_inline __u32 task_ppid(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, real_parent, tgid);
+}
+
+/* The pid of the task in its own pid namespace. */
+static __always_inline __u32 task_nspid(struct task_struct *t)
+{
+	unsigned int level = BPF_CORE_READ(t, thread_pid, level);
+	struct upid up;
+
+	if (bpf_probe_read_kernel(&up, sizeof(up), &t->thread_pid->numbers[level & 31]))
+		return 0;
+	return up.nr;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tetra: the command table and what the commands share. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <grpc/grpc.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "lib/rpc.h"
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+/* Global options, set before a command runs. */
+struct cli_globals {
+	const char *server_address; /* NULL: the agent's unix socket, then localhost:54321 */
+	int timeout_ms;
+	bool debug;
+};
+
+extern struct cli_globals cli;
+
+/*
+ * The global options are accepted after the command too (tetra getevents
+ * --server-address X): commands put CLI_GLOBAL_OPTIONS in their getopt table and
+ * pass unknown option codes to cli_global_option().
+ */
+enum {
+	CLI_OPT_SERVER = 1000,
+	CLI_OPT_TIMEOUT,
+	CLI_OPT_DEBUG,
+};
+#define CLI_GLOBAL_OPTIONS                                                                 \
+	{ "server-address", required_argument, NULL, CLI_OPT_SERVER },                     \
+		{ "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },                   \
+	{                                                                                  \
+		"debug", no_argument, NULL, CLI_OPT_DEBUG                                  \
+	}
+/* Returns 0 when opt was a global option and was applied, -EINVAL otherwise. */
+int cli_global_option(int opt, const char *arg);
+
+/* Run the subcommand argv[0] from table (bpftool-style); prints help for "help" or nothing. */
+int cmd_select(const struct cmd *table, const char *object, int argc, char **argv);
+
+/* The address to dial: --server-address, else the local agent's socket, else localhost:54321. */
+const char *cli_server_address(void);
+/* A channel to the server; exits the process with a message when it cannot be made. */
+grpc_channel *cli_channel(void);
+/*
+ * A unary call with the global timeout. Prints the error ("Error: ...: UNAVAILABLE: ...")
+ * and returns a negative errno on failure.
+ */
+int cli_call(grpc_channel *ch, const char *method, const ProtobufCMessage *req,
+	     const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp);
+
+int cmd_getevents(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_version(int argc, char **argv);
