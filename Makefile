@@ -86,6 +86,9 @@ UNIT_BINS := $(patsubst %.c,$(O)/%,$(UNIT_SRCS))
 # Integration test helpers (triggers) built from integration-tests/triggers/*.c
 TRIGGER_SRCS := $(wildcard integration-tests/triggers/*.c)
 TRIGGER_BINS := $(patsubst integration-tests/triggers/%.c,$(O)/triggers/%,$(TRIGGER_SRCS))
+# Test clients that speak gRPC (linked with the shared library)
+TOOL_SRCS := $(wildcard integration-tests/tools/*.c)
+TOOL_BINS := $(patsubst integration-tests/tools/%.c,$(O)/tools/%,$(TOOL_SRCS))
 
 FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v -f .clang-format-ignore)
 
@@ -94,7 +97,7 @@ FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v -f .clang-f
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BINS) $(TRIGGER_BINS)
+all: $(BINS) $(TRIGGER_BINS) $(TOOL_BINS)
 
 # ---------------------------------------------------------------------------------------
 # Generated code
@@ -128,7 +131,7 @@ $(O)/gen/%.skel.h: $(O)/bpf/%.bpf.o | $(O)/gen
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(O)/gen $(O)/bpf $(O)/bin $(O)/triggers:
+$(O)/gen $(O)/bpf $(O)/bin $(O)/triggers $(O)/tools:
 	$(Q)mkdir -p $@
 
 # Everything C depends on the generated headers existing.
@@ -173,6 +176,10 @@ $(O)/bin/tetra: $(CLI_OBJS) $(LIBTETRA) | $(O)/bin
 $(O)/triggers/%: integration-tests/triggers/%.c | $(O)/triggers
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -Wall -o $@ $<
+
+$(O)/tools/%: integration-tests/tools/%.c $(LIBTETRA) | $(O)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBTETRA) $(LDLIBS)
 
 # Unit tests link the component's library, the shared library and cmocka.
 $(O)/lib/tests/%: lib/tests/%.c $(LIBTETRA)

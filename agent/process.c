@@ -247,7 +247,7 @@ static bool evict_one(struct process_cache *c, struct plist *l)
 
 static void evict(struct process_cache *c)
 {
-	while (c->count >= c->cfg.capacity) {
+	while (c->count > c->cfg.capacity) {
 		if (!evict_one(c, &c->dead) && !evict_one(c, &c->live))
 			return;
 	}

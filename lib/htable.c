@@ -75,7 +75,14 @@ void htable_remove(struct htable *t, struct hnode *n)
 
 void htable_walk(const struct htable *t, void (*fn)(struct hnode *, void *), void *ud)
 {
-	for (size_t i = 0; i <= t->mask; i++)
-		for (struct hnode *e = t->buckets[i]; e; e = e->next)
+	for (size_t i = 0; i <= t->mask; i++) {
+		struct hnode *e = t->buckets[i];
+
+		while (e) {
+			struct hnode *next = e->next;
+
 			fn(e, ud);
+			e = next;
+		}
+	}
 }

@@ -35,7 +35,7 @@ static inline struct hnode *htable_bucket(const struct htable *t, uint64_t hash)
 	for (struct hnode *pos = htable_bucket((t), (h)); pos; pos = pos->next)            \
 		if (pos->hash == (h))
 
-/* Visit every node; fn may not modify the table. */
+/* Visit every node; fn may free the node it is given but must not change the table. */
 void htable_walk(const struct htable *t, void (*fn)(struct hnode *n, void *ud), void *ud);
 
 static inline uint64_t hash_u64(uint64_t x)

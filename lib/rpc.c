@@ -1196,6 +1196,20 @@ end:
 	return 0;
 }
 
+bool rpc_stream_idle_sync(struct rpc_stream_reader *r, int ms)
+{
+	gpr_timespec deadline = deadline_in(ms);
+
+	for (;;) {
+		grpc_event ev = grpc_completion_queue_next(r->cq, deadline, NULL);
+
+		if (ev.type != GRPC_OP_COMPLETE)
+			break;
+		r->done[(intptr_t)ev.tag] = true;
+	}
+	return !r->done[SR_STATUS];
+}
+
 void rpc_stream_cancel(struct rpc_stream_reader *r)
 {
 	grpc_call_cancel(r->call, NULL);

@@ -179,6 +179,11 @@ int rpc_stream_open_sync(grpc_channel *ch, const char *path, const ProtobufCMess
  */
 int rpc_stream_read_sync(struct rpc_stream_reader *r, ProtobufCMessage **msg,
 			 struct rpc_status *st);
+/*
+ * Keep the connection going for ms without reading a message (the transport
+ * needs a thread polling the queue). Returns false once the call has ended.
+ */
+bool rpc_stream_idle_sync(struct rpc_stream_reader *r, int ms);
 /* Cancel (thread-safe; a blocked read returns) */
 void rpc_stream_cancel(struct rpc_stream_reader *r);
 struct rpc_stream_reader *rpc_stream_close_sync(struct rpc_stream_reader *r);
