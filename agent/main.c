@@ -151,7 +151,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case OPT_NODE_NAME:
 			if (!*optarg || strlen(optarg) >= sizeof(o->node_name))
-				return bad_value("node-name", optarg, "must be 1 to 255 characters");
+				return bad_value("node-name", optarg,
+						 "must be 1 to 255 characters");
 			o->cfg.node_name = optarg;
 			break;
 		case OPT_SERVER_ADDRESS:
@@ -186,7 +187,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		}
 		case OPT_RB_SIZE:
-			if (parse_u64(optarg, &v) < 0 || v < 4096 || v > (1u << 30) || (v & (v - 1)))
+			if (parse_u64(optarg, &v) < 0 || v < 4096 || v > (1u << 30) ||
+			    (v & (v - 1)))
 				return bad_value("rb-size", optarg,
 						 "expected a power of two from 4096 to 1073741824");
 			o->cfg.ringbuf_size = v;
@@ -388,9 +390,10 @@ static int setup(struct agent *a, const struct options *o)
 		if (stat(o->btf, &st) < 0)
 			return log_error_errno(-errno, "Cannot read the BTF file '%s': %m", o->btf);
 	} else if (stat("/sys/kernel/btf/vmlinux", &st) < 0) {
-		return log_error_errno(-ENOENT,
-				       "Kernel BTF not found at /sys/kernel/btf/vmlinux: the kernel needs "
-				       "CONFIG_DEBUG_INFO_BTF=y, or pass --btf FILE");
+		return log_error_errno(
+			-ENOENT,
+			"Kernel BTF not found at /sys/kernel/btf/vmlinux: the kernel needs "
+			"CONFIG_DEBUG_INFO_BTF=y, or pass --btf FILE");
 	}
 	if (o->bpf_lib)
 		log_info("BPF objects are built into this agent; --bpf-lib '%s' is not needed",

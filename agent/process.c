@@ -23,8 +23,8 @@ struct process_cache {
 };
 
 static const char *const flag_names[] = {
-	"execve",	 "procFS",	  "clone",     "truncFilename", "truncArgs",
-	"errorFilename", "errorArgs",	  "errorCWD",  "miss",		"needsAUID",
+	"execve",	 "procFS",    "clone",	  "truncFilename", "truncArgs",
+	"errorFilename", "errorArgs", "errorCWD", "miss",	   "needsAUID",
 };
 
 void process_exec_id(const char *node, uint64_t ktime, uint32_t pid, char *buf, size_t size)
@@ -323,7 +323,7 @@ static int build_pb(struct process_cache *c, struct process *p)
 		uint32_t ids[8] = { p->uid,  p->gid,  p->euid,	p->egid,
 				    p->suid, p->sgid, p->fsuid, p->fsgid };
 		Google__Protobuf__UInt32Value **fields[8] = {
-			&cr->uid, &cr->gid, &cr->euid, &cr->egid,
+			&cr->uid,  &cr->gid,  &cr->euid,  &cr->egid,
 			&cr->suid, &cr->sgid, &cr->fsuid, &cr->fsgid,
 		};
 
@@ -425,9 +425,8 @@ static struct process *new_entry(struct process_cache *c, const struct process_i
 	if (*p->docker) {
 		bool pidns_init = p->nspid == 1 && p->ns[NS_PID] != c->cfg.host_ns[NS_PID];
 
-		p->in_init_tree = pidns_init ||
-				  (parent && parent->in_init_tree == 1 && streq(parent->docker,
-										 p->docker));
+		p->in_init_tree = pidns_init || (parent && parent->in_init_tree == 1 &&
+						 streq(parent->docker, p->docker));
 	}
 	if (build_pb(c, p) < 0)
 		goto err;

@@ -129,8 +129,7 @@ void process_get(struct process *p);
 void process_put(struct process_cache *c, struct process *p);
 void process_cache_get_stats(struct process_cache *c, struct process_cache_stats *st);
 /* Call fn for every live entry. */
-void process_cache_walk(struct process_cache *c, void (*fn)(struct process *p, void *ud),
-			void *ud);
+void process_cache_walk(struct process_cache *c, void (*fn)(struct process *p, void *ud), void *ud);
 
 /* The protobuf view with refcnt filled in; valid while the caller holds a reference. */
 Tetragon__Process *process_pb(struct process *p);

@@ -129,9 +129,9 @@ void sensor_exec_handle_exec(struct agent *a, const void *data, size_t len)
 	const char *p;
 	struct process *proc;
 
-	if (len < sizeof(*ev) || (size_t)ev->binary_len + ev->args_len + ev->cwd_len +
-						 ev->cgroup_len >
-					 len - sizeof(*ev)) {
+	if (len < sizeof(*ev) ||
+	    (size_t)ev->binary_len + ev->args_len + ev->cwd_len + ev->cgroup_len >
+		    len - sizeof(*ev)) {
 		a->decode_errors++;
 		return;
 	}

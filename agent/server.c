@@ -79,7 +79,8 @@ static void get_events(struct rpc_call *call, const ProtobufCMessage *msg, void 
 	int r;
 
 	if (req->aggregation_options) {
-		rpc_call_fail(call, GRPC_STATUS_UNIMPLEMENTED, "event aggregation is not supported");
+		rpc_call_fail(call, GRPC_STATUS_UNIMPLEMENTED,
+			      "event aggregation is not supported");
 		rpc_call_unref(call);
 		return;
 	}
@@ -283,8 +284,8 @@ int agent_server_start(struct agent *a)
 		snprintf(addr, sizeof(addr), "unix://%s", a->cfg.unix_socket);
 		r = rpc_server_listen(a->server, addr, NULL, &port);
 		if (r == -EADDRINUSE)
-			return log_error_errno(r, "Failed to listen on '%s': another agent is serving it",
-					       addr);
+			return log_error_errno(
+				r, "Failed to listen on '%s': another agent is serving it", addr);
 		if (r < 0)
 			return log_error_errno(r, "Failed to listen on '%s': %m", addr);
 		log_info("Listening on %s", addr);
@@ -292,9 +293,9 @@ int agent_server_start(struct agent *a)
 	if (a->cfg.server_address && *a->cfg.server_address) {
 		r = rpc_server_listen(a->server, a->cfg.server_address, NULL, &port);
 		if (r == -EADDRINUSE)
-			return log_error_errno(r,
-					       "Failed to listen on '%s': the address is in use or invalid",
-					       a->cfg.server_address);
+			return log_error_errno(
+				r, "Failed to listen on '%s': the address is in use or invalid",
+				a->cfg.server_address);
 		if (r < 0)
 			return log_error_errno(r, "Failed to listen on '%s': %m",
 					       a->cfg.server_address);

@@ -116,7 +116,8 @@ static __always_inline __u32 copy_path(struct exec_scratch *s, __u8 *dst, __u32 
 
 	if (n > PATH_MAX_LEN - 1)
 		return 0;
-	if (bpf_probe_read_kernel(dst, n & (PATH_MAX_LEN - 1), &s->path.buf[start & (PATH_MAX_LEN - 1)]))
+	if (bpf_probe_read_kernel(dst, n & (PATH_MAX_LEN - 1),
+				  &s->path.buf[start & (PATH_MAX_LEN - 1)]))
 		return 0;
 	return n;
 }
@@ -233,8 +234,8 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
 	len = 0;
 	if (kn) {
-		r = bpf_probe_read_kernel_str(&s->data[pos & DATA_CGROUP_MASK], EXEC_CGROUP_NAME_MAX,
-					      BPF_CORE_READ(kn, name));
+		r = bpf_probe_read_kernel_str(&s->data[pos & DATA_CGROUP_MASK],
+					      EXEC_CGROUP_NAME_MAX, BPF_CORE_READ(kn, name));
 		if (r > 0)
 			len = r - 1;
 		else

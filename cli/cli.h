@@ -35,11 +35,11 @@ enum {
 	CLI_OPT_TIMEOUT,
 	CLI_OPT_DEBUG,
 };
-#define CLI_GLOBAL_OPTIONS                                                                 \
-	{ "server-address", required_argument, NULL, CLI_OPT_SERVER },                     \
-		{ "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },                   \
-	{                                                                                  \
-		"debug", no_argument, NULL, CLI_OPT_DEBUG                                  \
+#define CLI_GLOBAL_OPTIONS                                               \
+	{ "server-address", required_argument, NULL, CLI_OPT_SERVER },   \
+		{ "timeout", required_argument, NULL, CLI_OPT_TIMEOUT }, \
+	{                                                                \
+		"debug", no_argument, NULL, CLI_OPT_DEBUG                \
 	}
 /* Returns 0 when opt was a global option and was applied, -EINVAL otherwise. */
 int cli_global_option(int opt, const char *arg);

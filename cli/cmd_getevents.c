@@ -140,8 +140,7 @@ static int build_request(struct getevents *g, Tetragon__GetEventsRequest *req,
 	allow->n_pod_regex = g->pod.n;
 	allow->policy_names = g->policy.v;
 	allow->n_policy_names = g->policy.n;
-	if (g->process.n || g->n_pids || g->types.n || g->namespace.n || g->pod.n ||
-	    g->policy.n) {
+	if (g->process.n || g->n_pids || g->types.n || g->namespace.n || g->pod.n || g->policy.n) {
 		allow_list[0] = allow;
 		req->allow_list = allow_list;
 		req->n_allow_list = 1;

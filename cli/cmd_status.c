@@ -61,8 +61,7 @@ int cmd_status(int argc, char **argv)
 			       (unsigned long long)s->counters[i]->value);
 		fleet__get_stats_response__free_unpacked(s, NULL);
 	} else if (st.code != GRPC_STATUS_UNIMPLEMENTED) {
-		fprintf(stderr, "Error: GetStats: %s: %s\n", rpc_status_name(st.code),
-			st.message);
+		fprintf(stderr, "Error: GetStats: %s: %s\n", rpc_status_name(st.code), st.message);
 		rc = 1;
 	}
 	grpc_channel_destroy(ch);
@@ -105,8 +104,7 @@ int cmd_version(int argc, char **argv)
 		return 0;
 	ch = cli_channel();
 	if (cli_call(ch, "/tetragon.FineGuidanceSensors/GetVersion", &req.base,
-		     &tetragon__get_version_response__descriptor,
-		     (ProtobufCMessage **)&resp) < 0) {
+		     &tetragon__get_version_response__descriptor, (ProtobufCMessage **)&resp) < 0) {
 		rc = 1;
 	} else {
 		printf("Server version: %s\n", resp->version);

@@ -23,7 +23,8 @@
 struct cli_globals cli = { .timeout_ms = 30000 };
 
 static const struct cmd commands[] = {
-	{ "getevents", cmd_getevents, "Print events (live from the server, or JSON lines on stdin)" },
+	{ "getevents", cmd_getevents,
+	  "Print events (live from the server, or JSON lines on stdin)" },
 	{ "status", cmd_status, "Print the server's health and counters" },
 	{ "version", cmd_version, "Print the version of tetra (and with --server, the server's)" },
 	{ 0 },

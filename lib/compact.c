@@ -221,18 +221,16 @@ static const char *base_function(const char *fn)
 
 static void sock_pair(struct line *l, const Tetragon__KprobeArgument *a)
 {
-	const Tetragon__KprobeSock *s = a && a->arg_case == TETRAGON__KPROBE_ARGUMENT__ARG_SOCK_ARG ?
-						a->sock_arg :
-						NULL;
+	const Tetragon__KprobeSock *s =
+		a && a->arg_case == TETRAGON__KPROBE_ARGUMENT__ARG_SOCK_ARG ? a->sock_arg : NULL;
 
 	if (!s)
 		return;
 	space(l);
-	putf(l, COL_CYAN, "%s %s:%u -> %s:%u", strcasecmp(s->protocol, "IPPROTO_TCP") == 0 ?
-						      "tcp" :
-						      strcasecmp(s->protocol, "IPPROTO_UDP") == 0 ?
-						      "udp" :
-						      s->protocol,
+	putf(l, COL_CYAN, "%s %s:%u -> %s:%u",
+	     strcasecmp(s->protocol, "IPPROTO_TCP") == 0 ? "tcp" :
+	     strcasecmp(s->protocol, "IPPROTO_UDP") == 0 ? "udp" :
+							   s->protocol,
 	     s->saddr, s->sport, s->daddr, s->dport);
 }
 
@@ -306,8 +304,7 @@ static void render_kprobe(struct line *l, const Tetragon__GetEventsResponse *ev)
 		space(l);
 		if (arg_int(a1, &v))
 			putf(l, COL_CYAN, "%" PRId64, v);
-	} else if (streq(fn, "tcp_connect") || streq(fn, "tcp_close") ||
-		   streq(fn, "tcp_sendmsg")) {
+	} else if (streq(fn, "tcp_connect") || streq(fn, "tcp_close") || streq(fn, "tcp_sendmsg")) {
 		if (streq(fn, "tcp_connect"))
 			label(l, "🔌", "connect");
 		else if (streq(fn, "tcp_close"))
@@ -380,8 +377,8 @@ static void render_tracepoint(struct line *l, const Tetragon__GetEventsResponse 
 		space(l);
 		process_info(l, ev, t->process);
 		space(l);
-		if (t->n_args > 0 && t->args[0]->arg_case ==
-					     TETRAGON__KPROBE_ARGUMENT__ARG_SYSCALL_ID &&
+		if (t->n_args > 0 &&
+		    t->args[0]->arg_case == TETRAGON__KPROBE_ARGUMENT__ARG_SYSCALL_ID &&
 		    t->args[0]->syscall_id)
 			putf(l, COL_CYAN, "%u", t->args[0]->syscall_id->id);
 		else if (t->n_args > 0 && arg_int(t->args[0], &nr))
@@ -485,9 +482,10 @@ static void render(struct line *l, const Tetragon__GetEventsResponse *ev, int *r
 
 		label(l, "🧬", "throttle");
 		space(l);
-		puts_c(l, NULL, t->type == TETRAGON__THROTTLE_TYPE__THROTTLE_START ? "START" :
-			   t->type == TETRAGON__THROTTLE_TYPE__THROTTLE_STOP   ? "STOP" :
-										 "UNKNOWN");
+		puts_c(l, NULL,
+		       t->type == TETRAGON__THROTTLE_TYPE__THROTTLE_START ? "START" :
+		       t->type == TETRAGON__THROTTLE_TYPE__THROTTLE_STOP  ? "STOP" :
+									    "UNKNOWN");
 		space(l);
 		puts_c(l, NULL, t->cgroup);
 		break;

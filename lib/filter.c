@@ -132,8 +132,8 @@ int event_type_from_name(const char *name, Tetragon__EventType *ret)
 
 const char *event_type_name(Tetragon__EventType t)
 {
-	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-		&tetragon__event_type__descriptor, (int)t);
+	const ProtobufCEnumValue *v =
+		protobuf_c_enum_descriptor_get_value(&tetragon__event_type__descriptor, (int)t);
 
 	return v ? v->name : "UNDEF";
 }
@@ -154,8 +154,8 @@ struct pid_node {
 struct compiled_filter {
 	const Tetragon__Filter *src; /* for the plain lists: pid, event_set, namespace... */
 	Tetragon__Filter *own; /* a copy owned by us */
-	struct regex_list binary, arguments, parent_binary, parent_arguments, container_id,
-		pod, container_name, namespace_re;
+	struct regex_list binary, arguments, parent_binary, parent_arguments, container_id, pod,
+		container_name, namespace_re;
 	bool has_pid_set;
 	struct htable pid_set; /* the configured pids and the children seen since */
 };
@@ -427,7 +427,8 @@ static bool filter_match(struct compiled_filter *c, const Tetragon__GetEventsRes
 	/* pods exist only on Kubernetes nodes; pod filters match nothing elsewhere */
 	if (c->pod.n && (!p || !p->pod || !regex_any(&c->pod, p->pod->name)))
 		return false;
-	if (c->namespace_re.n && (!p || !p->pod || !regex_any(&c->namespace_re, p->pod->namespace_)))
+	if (c->namespace_re.n &&
+	    (!p || !p->pod || !regex_any(&c->namespace_re, p->pod->namespace_)))
 		return false;
 	if (c->container_name.n && (!p || !p->pod || !p->pod->container ||
 				    !regex_any(&c->container_name, p->pod->container->name)))
@@ -458,8 +459,7 @@ static bool filter_match(struct compiled_filter *c, const Tetragon__GetEventsRes
 			return false;
 		if (!caps_match(f->capabilities->permitted, cap->permitted, cap->n_permitted) ||
 		    !caps_match(f->capabilities->effective, cap->effective, cap->n_effective) ||
-		    !caps_match(f->capabilities->inheritable, cap->inheritable,
-				cap->n_inheritable))
+		    !caps_match(f->capabilities->inheritable, cap->inheritable, cap->n_inheritable))
 			return false;
 	}
 	return true;

@@ -31,8 +31,8 @@ static inline struct hnode *htable_bucket(const struct htable *t, uint64_t hash)
 	return t->buckets[hash & t->mask];
 }
 
-#define htable_for_each_hash(pos, t, h)                                                    \
-	for (struct hnode *pos = htable_bucket((t), (h)); pos; pos = pos->next)            \
+#define htable_for_each_hash(pos, t, h)                                         \
+	for (struct hnode *pos = htable_bucket((t), (h)); pos; pos = pos->next) \
 		if (pos->hash == (h))
 
 /* Visit every node; fn may free the node it is given but must not change the table. */

@@ -12,7 +12,7 @@ static const char *ident;
 static bool json;
 
 static const char *const level_names[] = {
-	[LOG_LEVEL_ERROR] = "error", [LOG_LEVEL_WARN] = "warn",   [LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_ERROR] = "error", [LOG_LEVEL_WARN] = "warn",	  [LOG_LEVEL_INFO] = "info",
 	[LOG_LEVEL_DEBUG] = "debug", [LOG_LEVEL_TRACE] = "trace",
 };
 

@@ -33,12 +33,12 @@ int log_internal(enum log_level level, int err, const char *file, int line, cons
 int log_internalv(enum log_level level, int err, const char *file, int line, const char *fmt,
 		  va_list ap);
 
-#define log_full_errno(level, err, ...)                                                    \
-	({                                                                                 \
-		int _e = (err);                                                            \
-		(log_get_level() >= (level)) ?                                             \
-			log_internal((level), _e, __FILE__, __LINE__, __VA_ARGS__) :       \
-			(_e < 0 ? _e : -_e);                                               \
+#define log_full_errno(level, err, ...)                                              \
+	({                                                                           \
+		int _e = (err);                                                      \
+		(log_get_level() >= (level)) ?                                       \
+			log_internal((level), _e, __FILE__, __LINE__, __VA_ARGS__) : \
+			(_e < 0 ? _e : -_e);                                         \
 	})
 
 #define log_error_errno(err, ...) log_full_errno(LOG_LEVEL_ERROR, (err), __VA_ARGS__)

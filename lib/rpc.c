@@ -64,8 +64,8 @@ static void *cq_thread(void *arg)
 	struct rpc_cq *q = arg;
 
 	for (;;) {
-		grpc_event ev = grpc_completion_queue_next(q->cq, gpr_inf_future(GPR_CLOCK_REALTIME),
-							   NULL);
+		grpc_event ev =
+			grpc_completion_queue_next(q->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 
 		pthread_mutex_lock(&q->lock);
 		if (ev.type == GRPC_QUEUE_SHUTDOWN) {
@@ -137,8 +137,8 @@ static void on_async(uv_async_t *h)
 		return;
 	}
 	for (i = 0; i < CQ_DRAIN_BATCH; i++) {
-		grpc_event ev = grpc_completion_queue_next(q->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC),
-							   NULL);
+		grpc_event ev =
+			grpc_completion_queue_next(q->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
 
 		if (ev.type != GRPC_OP_COMPLETE)
 			break;
@@ -242,10 +242,22 @@ ProtobufCMessage *rpc_unpack(const ProtobufCMessageDescriptor *desc, grpc_byte_b
 const char *rpc_status_name(grpc_status_code code)
 {
 	static const char *const names[] = {
-		"OK",		      "CANCELLED",	    "UNKNOWN",	     "INVALID_ARGUMENT",
-		"DEADLINE_EXCEEDED",  "NOT_FOUND",	    "ALREADY_EXISTS", "PERMISSION_DENIED",
-		"RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",	     "OUT_OF_RANGE",
-		"UNIMPLEMENTED",      "INTERNAL",	    "UNAVAILABLE",    "DATA_LOSS",
+		"OK",
+		"CANCELLED",
+		"UNKNOWN",
+		"INVALID_ARGUMENT",
+		"DEADLINE_EXCEEDED",
+		"NOT_FOUND",
+		"ALREADY_EXISTS",
+		"PERMISSION_DENIED",
+		"RESOURCE_EXHAUSTED",
+		"FAILED_PRECONDITION",
+		"ABORTED",
+		"OUT_OF_RANGE",
+		"UNIMPLEMENTED",
+		"INTERNAL",
+		"UNAVAILABLE",
+		"DATA_LOSS",
 		"UNAUTHENTICATED",
 	};
 
@@ -396,13 +408,13 @@ static void pump(struct rpc_call *c)
 		n++;
 	}
 	if (c->finishing && c->q_len == 0) {
-		grpc_slice details = grpc_slice_from_static_string(c->fin_details ? c->fin_details :
-										    "");
+		grpc_slice details =
+			grpc_slice_from_static_string(c->fin_details ? c->fin_details : "");
 
 		ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
 		ops[n].data.send_status_from_server.status = c->fin_code;
 		ops[n].data.send_status_from_server.status_details = c->fin_details ? &details :
-										       NULL;
+										      NULL;
 		ops[n].data.send_status_from_server.trailing_metadata_count = 0;
 		n++;
 		c->status_sent = true;
@@ -606,9 +618,10 @@ static int request_call(struct rpc_server *s, size_t midx, bool catch_all)
 		e = grpc_server_request_call(s->server, &c->call, &c->details, &c->md, cq, cq,
 					     &c->tag_new);
 	} else {
-		e = grpc_server_request_registered_call(
-			s->server, s->handles[midx], &c->call, &c->deadline, &c->md,
-			c->m->kind == RPC_BIDI ? NULL : &c->payload, cq, cq, &c->tag_new);
+		e = grpc_server_request_registered_call(s->server, s->handles[midx], &c->call,
+							&c->deadline, &c->md,
+							c->m->kind == RPC_BIDI ? NULL : &c->payload,
+							cq, cq, &c->tag_new);
 	}
 	if (e != GRPC_CALL_OK) {
 		c->refs = 0;
@@ -1106,8 +1119,8 @@ struct rpc_stream_reader {
 static void wait_tag(struct rpc_stream_reader *r, intptr_t tag)
 {
 	while (!r->done[tag]) {
-		grpc_event ev = grpc_completion_queue_next(r->cq, gpr_inf_future(GPR_CLOCK_REALTIME),
-							   NULL);
+		grpc_event ev =
+			grpc_completion_queue_next(r->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 
 		if (ev.type != GRPC_OP_COMPLETE)
 			return;
@@ -1159,8 +1172,7 @@ err:
 	return -EIO;
 }
 
-int rpc_stream_read_sync(struct rpc_stream_reader *r, ProtobufCMessage **msg,
-			 struct rpc_status *st)
+int rpc_stream_read_sync(struct rpc_stream_reader *r, ProtobufCMessage **msg, struct rpc_status *st)
 {
 	grpc_op op;
 

@@ -129,7 +129,8 @@ void rpc_call_on_message(struct rpc_call *call,
  * fn runs once when the call ends for any reason (client cancel, disconnect,
  * deadline, status sent). After it the call sends nothing more.
  */
-void rpc_call_on_close(struct rpc_call *call, void (*fn)(struct rpc_call *call, void *ud), void *ud);
+void rpc_call_on_close(struct rpc_call *call, void (*fn)(struct rpc_call *call, void *ud),
+		       void *ud);
 /* Bound the send queue (messages and bytes); messages beyond it are dropped and counted. */
 void rpc_call_set_queue_limit(struct rpc_call *call, size_t max_msgs, size_t max_bytes);
 /*

@@ -51,17 +51,17 @@ static inline void fclosep(FILE **f)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Hand a pointer out of a _cleanup_ variable: return TAKE_PTR(p); */
-#define TAKE_PTR(p)                                                                        \
-	({                                                                                 \
-		__typeof__(p) _p = (p);                                                    \
-		(p) = NULL;                                                                \
-		_p;                                                                        \
+#define TAKE_PTR(p)                     \
+	({                              \
+		__typeof__(p) _p = (p); \
+		(p) = NULL;             \
+		_p;                     \
 	})
-#define TAKE_FD(fd)                                                                        \
-	({                                                                                 \
-		int _fd = (fd);                                                            \
-		(fd) = -1;                                                                 \
-		_fd;                                                                       \
+#define TAKE_FD(fd)             \
+	({                      \
+		int _fd = (fd); \
+		(fd) = -1;      \
+		_fd;            \
 	})
 
 static inline bool streq(const char *a, const char *b)

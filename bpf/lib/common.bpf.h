@@ -20,12 +20,12 @@
  * Per-CPU error counters, indexed by ERR_*. The agent sums them and reports
  * them; nothing a program fails to do goes uncounted.
  */
-#define DEFINE_ERRORS_MAP(name)                                                            \
-	struct {                                                                           \
-		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                   \
-		__uint(max_entries, ERR_COUNT);                                            \
-		__type(key, __u32);                                                        \
-		__type(value, __u64);                                                      \
+#define DEFINE_ERRORS_MAP(name)                          \
+	struct {                                         \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+		__uint(max_entries, ERR_COUNT);          \
+		__type(key, __u32);                      \
+		__type(value, __u64);                    \
 	} name SEC(".maps")
 
 static __always_inline void count_error(void *map, __u32 kind)

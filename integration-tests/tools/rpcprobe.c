@@ -38,8 +38,8 @@ static int unknown(const char *addr)
 		struct rpc_status st;
 		uint64_t t0 = now_monotonic_ns();
 
-		rpc_unary_sync(ch, methods[i], &req.base, &tetragon__get_version_response__descriptor,
-			       10000, &resp, &st);
+		rpc_unary_sync(ch, methods[i], &req.base,
+			       &tetragon__get_version_response__descriptor, 10000, &resp, &st);
 		printf("%s %s %llums\n", methods[i], rpc_status_name(st.code),
 		       (unsigned long long)((now_monotonic_ns() - t0) / 1000000));
 		if (st.code != GRPC_STATUS_UNIMPLEMENTED)

@@ -198,9 +198,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_compact_exec_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_compact_exec_without_arguments_keeps_the_separator,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_compact_exit_status_and_signal, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_compact_exec_without_arguments_keeps_the_separator, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compact_exit_status_and_signal, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_compact_timestamps_are_rfc3339nano, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_compact_quotes_binaries_with_spaces, setup,
