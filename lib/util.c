@@ -36,9 +36,14 @@ void sbuf_reset(struct sbuf *sb)
 
 int sbuf_reserve(struct sbuf *sb, size_t extra)
 {
-	size_t need = sb->len + extra + 1, cap;
+	size_t need, cap;
 	char *p;
 
+	if (extra > SIZE_MAX / 4 - sb->len) {
+		sb->oom = true;
+		return -ENOMEM;
+	}
+	need = sb->len + extra + 1;
 	if (need <= sb->cap)
 		return 0;
 	cap = sb->cap ? sb->cap : 256;
@@ -157,8 +162,15 @@ ssize_t base64_decode(const char *in, size_t n, void *out, size_t out_size)
 	size_t len = 0;
 	int bits = 0;
 
-	while (n > 0 && in[n - 1] == '=')
+	size_t pad = 0;
+
+	while (n > 0 && in[n - 1] == '=' && pad < 2) {
 		n--;
+		pad++;
+	}
+	/* a lone leftover character, or padding that does not complete a quantum */
+	if (n % 4 == 1 || (pad && (n + pad) % 4 != 0))
+		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		int v = b64_value(in[i]);
 
@@ -240,10 +252,10 @@ int parse_rfc3339(const char *s, uint64_t *epoch_ns)
 		return -EINVAL;
 	if (*p == '.') {
 		for (p++; isdigit((unsigned char)*p); p++) {
-			if (digits < 9) {
-				frac = frac * 10 + (uint64_t)(*p - '0');
-				digits++;
-			}
+			if (digits == 9)
+				return -EINVAL;
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			digits++;
 		}
 		if (digits == 0)
 			return -EINVAL;
@@ -255,7 +267,12 @@ int parse_rfc3339(const char *s, uint64_t *epoch_ns)
 	} else if (*p == '+' || *p == '-') {
 		int hh, mm;
 
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+		if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
+		    !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
+			return -EINVAL;
+		hh = (p[1] - '0') * 10 + (p[2] - '0');
+		mm = (p[4] - '0') * 10 + (p[5] - '0');
+		if (hh > 23 || mm > 59)
 			return -EINVAL;
 		off = (hh * 3600L + mm * 60L) * (*p == '+' ? 1 : -1);
 		p += 6;
