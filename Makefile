@@ -114,6 +114,14 @@ $(O)/gen/vmlinux.h: $(VMLINUX_H) | $(O)/gen
 	$(Q)cp $< $@
 endif
 
+# The system call table of the build architecture, from the kernel's UAPI headers.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+UNISTD_H ?= $(firstword $(wildcard /usr/include/$(MULTIARCH)/asm/unistd_64.h /usr/include/asm/unistd_64.h /usr/include/asm-generic/unistd.h))
+$(O)/gen/syscalls_table.h: $(UNISTD_H) | $(O)/gen
+	$(call msg,GEN,$@)
+	$(Q)awk '$$1 == "#define" && $$2 ~ /^__NR_/ && $$3 ~ /^[0-9]+$$/ { sub("__NR_", "", $$2); \
+		printf "\t{ \"%s\", %s },\n", $$2, $$3 }' $< > $@.tmp && mv $@.tmp $@
+
 $(O)/gen/%.pb-c.c $(O)/gen/%.pb-c.h: proto/%.proto | $(O)/gen
 	$(call msg,PROTOC,$<)
 	$(Q)$(PROTOC_C) --c_out=$(O)/gen -Iproto -I/usr/include $<
@@ -135,7 +143,7 @@ $(O)/gen $(O)/bpf $(O)/bin $(O)/triggers $(O)/tools:
 	$(Q)mkdir -p $@
 
 # Everything C depends on the generated headers existing.
-GEN_HEADERS := $(PROTO_GEN_H) $(BPF_SKELS)
+GEN_HEADERS := $(PROTO_GEN_H) $(BPF_SKELS) $(O)/gen/syscalls_table.h
 
 # ---------------------------------------------------------------------------------------
 # C objects, libraries and binaries

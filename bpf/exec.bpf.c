@@ -7,6 +7,7 @@
 #include "lib/common.bpf.h"
 #include "lib/path.bpf.h"
 #include "exec.h"
+#include "process.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -30,6 +31,8 @@ DEFINE_ERRORS_MAP(errors);
 
 struct exec_scratch {
 	struct path_buf path;
+	struct proc_info pi;
+	struct bin_key bk;
 	struct exec_event ev;
 	__u8 data[DATA_SIZE];
 };
@@ -40,6 +43,31 @@ struct {
 	__type(key, __u32);
 	__type(value, struct exec_scratch);
 } exec_heap SEC(".maps");
+
+/* What the kernel knows about each process, for the selectors of policy programs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PROC_INFO_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct proc_info);
+} proc_info SEC(".maps");
+
+/* Binary paths that start matchBinaries followChildren sets (written by the agent). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bin_key);
+	__type(value, __u64);
+} bin_sets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct proc_info);
+} fork_heap SEC(".maps");
 
 /*
  * Scope: when the agent is confined to a cgroup v2 subtree it sets scope_cgroup
@@ -120,6 +148,43 @@ static __always_inline __u32 copy_path(struct exec_scratch *s, __u8 *dst, __u32 
 				  &s->path.buf[start & (PATH_MAX_LEN - 1)]))
 		return 0;
 	return n;
+}
+
+/* Record the new identity for the policy programs' selectors. */
+static __always_inline void update_proc_info(struct exec_scratch *s, struct exec_event *ev)
+{
+	struct proc_info *pi = &s->pi, *old;
+	__u32 len = ev->binary_len;
+	__u64 *bits;
+
+	pi->ktime = ev->hdr.ktime;
+	pi->pid = ev->pid;
+	pi->ppid = ev->ppid;
+	pi->exec_pid = ev->pid;
+	pi->exec_nspid = ev->nspid;
+	pi->flags = 0;
+	pi->cap_effective = ev->cap_effective;
+	pi->cap_permitted = ev->cap_permitted;
+	pi->cap_inheritable = ev->cap_inheritable;
+#pragma unroll
+	for (int i = 0; i < NS_COUNT; i++)
+		pi->ns[i] = ev->ns[i];
+	if (len > PROC_BIN_MAX - 1) {
+		len = PROC_BIN_MAX - 1;
+		pi->flags |= PROC_I_BIN_TRUNC;
+	}
+	pi->bin_len = len;
+	__builtin_memset(s->bk.path, 0, sizeof(s->bk.path));
+	bpf_probe_read_kernel(s->bk.path, len & (PROC_BIN_MAX - 1), s->data);
+	__builtin_memcpy(pi->bin, s->bk.path, sizeof(pi->bin));
+	/* followChildren sets: inherited through fork, and started by this binary */
+	old = bpf_map_lookup_elem(&proc_info, &ev->pid);
+	pi->bin_sets = old ? old->bin_sets : 0;
+	bits = bpf_map_lookup_elem(&bin_sets, &s->bk);
+	if (bits)
+		pi->bin_sets |= *bits;
+	if (bpf_map_update_elem(&proc_info, &ev->pid, pi, BPF_ANY))
+		count_error(&errors, ERR_MAP_FULL);
 }
 
 static __always_inline bool in_scope(void)
@@ -244,6 +309,8 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	ev->cgroup_len = len;
 	pos += len;
 
+	update_proc_info(s, ev);
+
 	/* the record is contiguous: header and data are adjacent in the scratch buffer */
 	size = sizeof(struct exec_event) + pos;
 	ev->hdr.size = size;
@@ -257,7 +324,9 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
+	struct proc_info *pi, *npi;
 	struct fork_event ev;
+	__u32 zero = 0;
 
 	/* threads share their process's identity; kernel threads never exec */
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
@@ -274,6 +343,18 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	ev.tid = BPF_CORE_READ(child, pid);
 	ev.ppid = BPF_CORE_READ(parent, tgid);
 	ev.nspid = task_nspid(child);
+
+	/* the child is its parent's copy until it execs */
+	pi = bpf_map_lookup_elem(&proc_info, &ev.ppid);
+	npi = bpf_map_lookup_elem(&fork_heap, &zero);
+	if (pi && npi) {
+		__builtin_memcpy(npi, pi, sizeof(*npi));
+		npi->pid = ev.pid;
+		npi->ppid = ev.ppid;
+		npi->ktime = ev.hdr.ktime;
+		if (bpf_map_update_elem(&proc_info, &ev.pid, npi, BPF_ANY))
+			count_error(&errors, ERR_MAP_FULL);
+	}
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
 		count_error(&errors, ERR_RINGBUF_FULL);
 	return 0;
@@ -303,6 +384,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	else
 		ev.exit_code = BPF_CORE_READ(task, exit_code);
 	ev.pad = 0;
+	bpf_map_delete_elem(&proc_info, &ev.pid);
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
 		count_error(&errors, ERR_RINGBUF_FULL);
 	return 0;

@@ -6,8 +6,29 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 #include "event.h"
+
+/*
+ * v & mask, computed so that clang cannot drop the mask on a value it believes
+ * bounded: the verifier, which tracks registers not C values, needs it.
+ */
+#define BOUND(v, mask)                                                                     \
+	({                                                                                 \
+		__u32 _v = (v);                                                            \
+		barrier_var(_v);                                                           \
+		_v &(mask);                                                                \
+	})
+
+/* libbpf 1.1 has no sixth-argument accessor */
+#ifndef PT_REGS_PARM6
+#if defined(__TARGET_ARCH_x86)
+#define PT_REGS_PARM6(x) ((x)->r9)
+#elif defined(__TARGET_ARCH_arm64)
+#define PT_REGS_PARM6(x) (((const struct user_pt_regs *)(x))->regs[5])
+#endif
+#endif
 
 #ifndef PF_KTHREAD
 #define PF_KTHREAD 0x00200000
@@ -50,10 +71,11 @@ static __always_inline __u32 task_ppid(struct task_struct *t)
 /* The pid of the task in its own pid namespace. */
 static __always_inline __u32 task_nspid(struct task_struct *t)
 {
-	unsigned int level = BPF_CORE_READ(t, thread_pid, level);
+	struct pid *tp = BPF_CORE_READ(t, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level);
 	struct upid up;
 
-	if (bpf_probe_read_kernel(&up, sizeof(up), &t->thread_pid->numbers[level & 31]))
+	if (bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level & 31]))
 		return 0;
 	return up.nr;
 }

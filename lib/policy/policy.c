@@ -184,6 +184,49 @@ static void add_error(struct policy_ctx *ctx, const char *path, unsigned int lin
 	e->col = col;
 }
 
+int policy_errors_add(struct policy_errors *errs, const char *file, const struct policy_pos *pos,
+		      const char *fmt, ...)
+{
+	struct policy_error *e;
+	const char *path = pos && pos->path ? pos->path : "";
+	char msg[512];
+	size_t nf, np, nm;
+	va_list ap;
+	char *mem;
+
+	if (!errs)
+		return 0;
+	if (errs->nr >= POLICY_MAX_ERRORS) {
+		errs->truncated = true;
+		return 0;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (errs->nr == errs->cap) {
+		size_t cap = errs->cap ? errs->cap * 2 : 16;
+		struct policy_error *v = realloc(errs->errors, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		errs->errors = v;
+		errs->cap = cap;
+	}
+	nf = file ? strlen(file) + 1 : 0;
+	np = strlen(path) + 1;
+	nm = strlen(msg) + 1;
+	mem = malloc(nf + np + nm);
+	if (!mem)
+		return -ENOMEM;
+	e = &errs->errors[errs->nr++];
+	e->path = memcpy(mem, path, np);
+	e->msg = memcpy(mem + np, msg, nm);
+	e->file = nf ? memcpy(mem + np + nm, file, nf) : NULL;
+	e->line = pos ? pos->line : 0;
+	e->col = pos ? pos->col : 0;
+	return 0;
+}
+
 void policy_error_at(struct policy_ctx *ctx, const char *path, unsigned int line, unsigned int col,
 		     const char *fmt, ...)
 {

@@ -616,6 +616,14 @@ struct policy_errors {
 	bool truncated; /* more than POLICY_MAX_ERRORS in one call: the rest were dropped */
 };
 
+/*
+ * Append an error found after parsing (by a compiler), in the same form: file
+ * (may be NULL), the position of the node at fault (may be NULL), the reason.
+ * Returns 0 or -ENOMEM. NULL errs is allowed and does nothing.
+ */
+int policy_errors_add(struct policy_errors *errs, const char *file, const struct policy_pos *pos,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* Free every error; errs can be reused afterwards. */
 void policy_errors_clear(struct policy_errors *errs);
 

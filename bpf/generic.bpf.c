@@ -1,0 +1,1638 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic policy programs: one set serves every TracingPolicy. A program is
+ * attached once per hook with the hook's id as its cookie; the hook's argument
+ * layout, selectors and actions are a gen_hook entry in the "hooks" map, put
+ * there by the agent's compiler. Selectors run here, before anything is written
+ * to the ring buffer: a hook whose selectors do not match costs a few map
+ * lookups and no event.
+ *
+ * Steps: raw argument values (hook-kind specific), typed reads into the event's
+ * data area, selectors (first match wins), actions, the record. Hooks that wait
+ * for a return value keep their entry state in "retstate" until the exit side.
+ */
+#include "lib/common.bpf.h"
+#include "lib/path.bpf.h"
+#include "generic.h"
+#include "process.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#ifndef AF_INET
+#define AF_INET 2
+#define AF_INET6 10
+#define AF_UNIX 1
+#endif
+
+/* Shared with the process sensor: the agent hands over its maps' fds before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PROC_INFO_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct proc_info);
+} proc_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_scope SEC(".maps");
+
+const volatile __u8 scope_cgroup = 0;
+/* Non-zero in a copy of these programs loaded for one hook (no attach cookie there). */
+const volatile __u32 fixed_hook_id = 0;
+
+DEFINE_ERRORS_MAP(gen_errors);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GEN_MAX_HOOKS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct gen_hook);
+} hooks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GEN_MAX_HOOKS *GEN_MAX_SELECTORS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct gen_selector);
+} selectors SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GEN_MAX_POLICIES);
+	__type(key, __u32);
+	__type(value, struct gen_policy_conf);
+} policy_conf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GEN_MAX_POLICIES *GEN_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} policy_stats SEC(".maps");
+
+/* Per-selector counters: key hook_id * 8 + selector, GEN_CNT_* inside. */
+struct sel_counters {
+	__u64 c[GEN_CNT_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, GEN_MAX_HOOKS *GEN_MAX_SELECTORS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct sel_counters);
+} sel_stats SEC(".maps");
+
+/* Values of string and number filters. */
+#define STR_MAP(name, keytype)                                                             \
+	struct {                                                                           \
+		__uint(type, BPF_MAP_TYPE_HASH);                                           \
+		__uint(max_entries, 16384);                                                \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                                      \
+		__type(key, keytype);                                                      \
+		__type(value, __u8);                                                       \
+	} name SEC(".maps")
+
+STR_MAP(str_small, struct str_key_small);
+STR_MAP(str_medium, struct str_key_medium);
+STR_MAP(str_large, struct str_key_large);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct num_key);
+	__type(value, __u8);
+} num_set SEC(".maps");
+
+/* Prefixes and reversed postfixes: one trie per filter, found by map_id. */
+struct lpm_key {
+	__u32 prefixlen;
+	char s[STR_PREFIX_MAX];
+};
+
+struct lpm_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm_key);
+	__type(value, __u8);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__array(values, struct lpm_inner);
+} str_lpm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct addr6_key);
+	__type(value, __u8);
+} addr6 SEC(".maps");
+
+/* FollowFD: paths of followed file descriptors. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fd_key);
+	__type(value, struct fd_path);
+} fd_follow SEC(".maps");
+
+/* Post rateLimit: when each key last posted. */
+struct rl_key {
+	__u64 hash;
+	__u32 hook_id;
+	__u32 id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct rl_key);
+	__type(value, __u64);
+} ratelimit SEC(".maps");
+
+/* ---------------------------------------------------------------------------------------- */
+/* Scratch space */
+
+#define DATA_MAX 16384 /* argument data of one event; one more argument may overflow it */
+#define DATA_MASK (DATA_MAX - 1)
+#define DATA_SIZE (DATA_MAX + sizeof(struct gen_arg_hdr) + 2 * GEN_ARG_DATA_MAX + 512)
+#define SAVE_DATA_MAX 8192
+
+struct gen_scratch {
+	struct gen_event ev;
+	__u8 data[DATA_SIZE];
+};
+
+/* What an event is built from besides its record. */
+struct gen_state {
+	__u64 raw[GEN_ARG_SLOTS];
+	__u64 regs[GEN_ARG_SLOTS]; /* pt_regs hooks: the argument registers */
+	__u64 ctx_addr; /* the tracepoint record, for __data_loc strings */
+	__u16 arg_off[GEN_ARG_SLOTS]; /* offset of each argument's header in data */
+	__u32 off; /* end of the data written so far */
+	__u32 hook_id;
+	__u32 tgid;
+	__u8 sel; /* selector that matched, 0xff none */
+	__u8 post;
+	__u8 mode;
+	__u8 is_return;
+};
+
+struct gen_aux {
+	struct path_buf path;
+	char zero[STR_BUCKET_LARGE]; /* never written: a source of zeroes */
+	struct str_key_large key;
+	struct lpm_key lpm;
+	char tail[STR_POSTFIX_MAX];
+	struct addr6_key a6;
+	struct fd_path fdp;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gen_scratch);
+} gen_heap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gen_state);
+} gen_state_heap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gen_aux);
+} gen_aux_heap SEC(".maps");
+
+/* Entry state of hooks that wait for the return value. */
+struct ret_key {
+	__u64 pid_tgid;
+	__u32 hook_id;
+	__u32 pad;
+};
+
+struct ret_saved {
+	struct gen_state st;
+	struct gen_event ev;
+	__u8 data[SAVE_DATA_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ret_key);
+	__type(value, struct ret_saved);
+} retstate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ret_saved);
+} ret_heap SEC(".maps");
+
+static __always_inline void *heap(void *map)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(map, &zero);
+}
+
+static __always_inline void stat_add(__u32 policy_id, __u32 counter)
+{
+	__u32 k = policy_id * GEN_CNT_MAX + counter;
+	__u64 *v;
+
+	if (policy_id >= GEN_MAX_POLICIES)
+		return;
+	v = bpf_map_lookup_elem(&policy_stats, &k);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void sel_stat_add(__u32 hook_id, __u32 sel, __u32 counter)
+{
+	__u32 k = GEN_SEL_KEY(hook_id, sel);
+	struct sel_counters *c = bpf_map_lookup_elem(&sel_stats, &k), zero = {};
+
+	if (!c) {
+		bpf_map_update_elem(&sel_stats, &k, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&sel_stats, &k);
+		if (!c)
+			return;
+	}
+	c->c[counter & (GEN_CNT_MAX - 1)] += 1;
+}
+
+static __always_inline bool in_scope(void)
+{
+	if (!scope_cgroup)
+		return true;
+	return bpf_current_task_under_cgroup(&cgroup_scope, 0) == 1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reading arguments */
+
+struct read_ctx {
+	struct gen_scratch *s;
+	struct gen_state *st;
+	struct gen_hook *h;
+	struct gen_aux *aux;
+	__u32 first;
+	__u32 last;
+};
+
+static __always_inline struct gen_arg_hdr *arg_hdr(struct gen_scratch *s, __u32 off)
+{
+	return (struct gen_arg_hdr *)&s->data[off & DATA_MASK];
+}
+
+/* Room left for an argument's data at off. */
+static __always_inline __u32 room(__u32 off, __u32 want)
+{
+	__u32 left;
+
+	if (off >= DATA_MAX)
+		return 0;
+	left = DATA_MAX - off;
+	if (want > left)
+		want = left;
+	if (want > GEN_ARG_DATA_MAX)
+		want = GEN_ARG_DATA_MAX;
+	return want;
+}
+
+/* Sizes are masked so the verifier sees them bounded; the data area has the slack. */
+#define SIZE_MASK (2 * GEN_ARG_DATA_MAX - 1)
+
+static __always_inline int read_str(void *dst, __u32 size, __u64 ptr, bool user)
+{
+	barrier_var(size);
+	size &= SIZE_MASK;
+	if (user)
+		return bpf_probe_read_user_str(dst, size, (void *)ptr);
+	return bpf_probe_read_kernel_str(dst, size, (void *)ptr);
+}
+
+static __always_inline int read_mem(void *dst, __u32 size, __u64 ptr, bool user)
+{
+	barrier_var(size);
+	size &= SIZE_MASK;
+	if (user)
+		return bpf_probe_read_user(dst, size, (void *)ptr);
+	return bpf_probe_read_kernel(dst, size, (void *)ptr);
+}
+
+static __always_inline struct file *task_fd_file(struct task_struct *task, __u32 fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/* Resolve a struct path into the argument's data. */
+static __always_inline __u32 put_path(struct gen_aux *aux, struct gen_arg_hdr *hd, __u8 *dst,
+				      __u32 max, const struct path *path)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct path root;
+	__u32 start, n;
+	int r;
+
+	bpf_probe_read_kernel(&root, sizeof(root), &BPF_CORE_READ(task, fs)->root);
+	r = path_resolve(path, &root, &aux->path, &start);
+	if (r == PATH_ERROR) {
+		hd->flags |= GEN_DF_ERROR;
+		return 0;
+	}
+	if (r == PATH_TRUNCATED)
+		hd->flags |= GEN_DF_TRUNCATED;
+	n = PATH_MAX_LEN - 1 - start;
+	if (n > PATH_MAX_LEN - 1)
+		return 0;
+	if (n > max) {
+		hd->flags |= GEN_DF_TRUNCATED;
+		n = max;
+	}
+	hd->orig_len = n;
+	if (bpf_probe_read_kernel(dst, BOUND(n, GEN_ARG_DATA_MAX - 1),
+				  &aux->path.buf[BOUND(start, PATH_MAX_LEN - 1)]))
+		return 0;
+	return n;
+}
+
+static __always_inline __u32 read_fd(struct gen_aux *aux, __u32 tgid, struct gen_arg_hdr *hd,
+				     __u8 *dst, __u32 max, __u64 fd)
+{
+	struct fd_key k = { .pid = tgid, .fd = (__u32)fd };
+	struct fd_path *fp = bpf_map_lookup_elem(&fd_follow, &k);
+	struct task_struct *task;
+	struct file *f;
+	__u32 n;
+
+	if (fp) {
+		/* FollowFD named it when it was opened */
+		n = fp->len;
+		if (n > max)
+			n = max;
+		if (n > FD_PATH_MAX)
+			n = FD_PATH_MAX;
+		hd->flags |= GEN_DF_FOLLOWED;
+		hd->orig_len = fp->len;
+		bpf_probe_read_kernel(dst, BOUND(n, FD_PATH_MAX * 2 - 1), fp->path);
+		return n;
+	}
+	task = (struct task_struct *)bpf_get_current_task();
+	f = task_fd_file(task, (__u32)fd);
+	if (!f) {
+		hd->flags |= GEN_DF_ERROR;
+		return 0;
+	}
+	return put_path(aux, hd, dst, max, &f->f_path);
+}
+
+/* struct sockaddr as bytes: family, then what the agent and the selectors decode. */
+static __always_inline __u32 read_sockaddr(struct gen_arg_hdr *hd, __u8 *dst, __u64 ptr,
+					   bool user)
+{
+	__u16 family = 0;
+	__u32 n;
+
+	if (read_mem(&family, sizeof(family), ptr, user)) {
+		hd->flags |= GEN_DF_ERROR;
+		return 0;
+	}
+	if (family == AF_INET)
+		n = 16;
+	else if (family == AF_INET6)
+		n = 28;
+	else if (family == AF_UNIX)
+		n = 110;
+	else
+		n = 2;
+	if (read_mem(dst, n, ptr, user)) {
+		hd->flags |= GEN_DF_ERROR;
+		return 0;
+	}
+	return n;
+}
+
+static __always_inline __u32 read_iovec(struct gen_arg_hdr *hd, __u8 *dst, __u32 max, __u64 iov,
+					__u64 cnt)
+{
+	__u32 done = 0;
+	__u64 total = 0;
+
+	for (int i = 0; i < 8; i++) {
+		struct {
+			__u64 base;
+			__u64 len;
+		} v;
+		__u32 n;
+
+		if (i >= cnt)
+			break;
+		if (bpf_probe_read_user(&v, sizeof(v), (void *)(iov + i * 16)))
+			break;
+		total += v.len;
+		if (done >= max)
+			continue;
+		n = max - done;
+		if (v.len < n)
+			n = v.len;
+		if (n > GEN_ARG_DATA_MAX || done > GEN_ARG_DATA_MAX)
+			break;
+		if (bpf_probe_read_user(&dst[BOUND(done, GEN_ARG_DATA_MAX - 1)],
+					BOUND(n, GEN_ARG_DATA_MAX - 1), (void *)v.base))
+			break;
+		done += n;
+	}
+	hd->orig_len = total > 0xffffffffull ? 0xffffffff : total;
+	if (total > done)
+		hd->flags |= GEN_DF_TRUNCATED;
+	return done;
+}
+
+/*
+ * Read argument slot of hook h into the event data. A global function: the
+ * verifier checks it once, not once per caller and state.
+ */
+__noinline int gen_read_arg(struct gen_scratch *s, struct gen_state *st, struct gen_aux *aux,
+			    struct gen_hook *h, __u32 slot)
+{
+	struct gen_arg *a;
+	struct gen_arg_hdr *hd;
+	__u32 off, n = 0, max;
+	__u64 v;
+	__u8 *dst;
+	bool user;
+
+	if (!s || !st || !aux || !h || slot >= GEN_MAX_ARGS)
+		return -1;
+	a = &h->args[slot];
+	off = st->off;
+	if (off > DATA_MAX - sizeof(*hd))
+		return -1;
+	st->arg_off[slot] = off;
+	hd = arg_hdr(s, off);
+	v = st->raw[slot];
+	hd->value = v;
+	hd->flags = 0;
+	hd->orig_len = 0;
+	off += sizeof(*hd);
+	dst = &s->data[off & DATA_MASK];
+	max = room(off, a->max_len ? a->max_len : GEN_ARG_DATA_MAX);
+	user = a->flags & GEN_AF_USER;
+
+	switch (a->type) {
+	case GEN_ARG_STRING: {
+		long r;
+
+		if (!max)
+			break;
+		r = read_str(dst, max, v, user);
+		if (r < 0) {
+			hd->flags |= GEN_DF_ERROR;
+		} else if (r > 0) {
+			n = r - 1;
+			if ((__u32)r >= max)
+				hd->flags |= GEN_DF_TRUNCATED;
+		}
+		hd->orig_len = n;
+		break;
+	}
+	case GEN_ARG_DATA_LOC: {
+		__u32 loc = (__u32)v, len = loc >> 16;
+
+		hd->orig_len = len;
+		if (len > max) {
+			len = max;
+			hd->flags |= GEN_DF_TRUNCATED;
+		}
+		if (len && bpf_probe_read_kernel(dst, BOUND(len, GEN_ARG_DATA_MAX - 1),
+						 (void *)(st->ctx_addr + (loc & 0xffff))))
+			hd->flags |= GEN_DF_ERROR;
+		else
+			n = len;
+		/* tracepoint strings carry their NUL */
+		if (n > 0 && dst[(n - 1) & (GEN_ARG_DATA_MAX - 1)] == '\0')
+			n--;
+		break;
+	}
+	case GEN_ARG_CHAR_BUF: {
+		__u64 size;
+
+		if (a->flags & GEN_AF_RETURN_COPY && !st->is_return)
+			break; /* read when the function returns */
+		if (a->flags & GEN_AF_SIZE_FROM_RET)
+			size = st->raw[GEN_RET_ARG];
+		else if (a->size_slot && a->size_slot <= GEN_MAX_ARGS)
+			size = st->raw[(a->size_slot - 1) & 7];
+		else
+			size = max;
+		if ((__s64)size < 0)
+			size = 0;
+		hd->orig_len = size > 0xffffffffull ? 0xffffffff : size;
+		if (size > max) {
+			size = max;
+			hd->flags |= GEN_DF_TRUNCATED;
+		}
+		if (size && read_mem(dst, BOUND(size, GEN_ARG_DATA_MAX - 1), v, user))
+			hd->flags |= GEN_DF_ERROR;
+		else
+			n = size;
+		break;
+	}
+	case GEN_ARG_CHAR_IOVEC:
+		n = read_iovec(hd, dst, max,
+			       v, a->size_slot ? st->raw[(a->size_slot - 1) & 7] : 1);
+		break;
+	case GEN_ARG_FD:
+		n = read_fd(aux, st->tgid, hd, dst, max, v);
+		break;
+	case GEN_ARG_SOCKADDR:
+		if (max >= 128)
+			n = read_sockaddr(hd, dst, v, user);
+		break;
+	case GEN_ARG_FILE:
+		if (v)
+			n = put_path(aux, hd, dst, max, &((struct file *)v)->f_path);
+		break;
+	case GEN_ARG_PATH:
+		if (v)
+			n = put_path(aux, hd, dst, max, (struct path *)v);
+		break;
+	case GEN_ARG_LINUX_BINPRM:
+		if (v)
+			n = put_path(aux, hd, dst, max,
+				     &BPF_CORE_READ((struct linux_binprm *)v, file)->f_path);
+		break;
+	case GEN_ARG_CAP:
+		if (a->flags & GEN_AF_DEREF) {
+			__u64 caps = 0;
+
+			bpf_probe_read_kernel(&caps, sizeof(caps), (void *)v);
+			hd->value = caps;
+		}
+		break;
+	case GEN_ARG_CRED:
+		if (v) {
+			__u64 caps[3] = {};
+			const struct cred *c = (const struct cred *)v;
+
+			bpf_probe_read_kernel(&caps[0], 8, &c->cap_permitted);
+			bpf_probe_read_kernel(&caps[1], 8, &c->cap_effective);
+			bpf_probe_read_kernel(&caps[2], 8, &c->cap_inheritable);
+			if (max >= sizeof(caps)) {
+				__builtin_memcpy(dst, caps, sizeof(caps));
+				n = sizeof(caps);
+			}
+		}
+		break;
+	default:
+		/* integers and the rest: the value in the header is all */
+		break;
+	}
+	if (n > GEN_ARG_DATA_MAX)
+		n = GEN_ARG_DATA_MAX;
+	hd->len = n;
+	st->off = off + ((n + 7) & ~7u);
+	return 0;
+}
+
+static long read_one(__u32 i, void *data)
+{
+	struct read_ctx *rc = data;
+	__u32 slot = rc->first + i;
+
+	if (slot > rc->last)
+		return 1;
+	if (gen_read_arg(rc->s, rc->st, rc->aux, rc->h, slot) < 0)
+		return 1;
+	return 0;
+}
+
+/* Sign-extend a tracepoint field of size bytes. */
+static __always_inline __u64 extend(__u64 v, __u8 size, bool sign)
+{
+	switch (size) {
+	case 1:
+		return sign ? (__u64)(__s64)(__s8)v : (__u8)v;
+	case 2:
+		return sign ? (__u64)(__s64)(__s16)v : (__u16)v;
+	case 4:
+		return sign ? (__u64)(__s64)(__s32)v : (__u32)v;
+	default:
+		return v;
+	}
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Selectors */
+
+struct sel_ctx {
+	struct gen_scratch *s;
+	struct gen_state *st;
+	struct gen_hook *h;
+	struct gen_aux *aux;
+	struct proc_info *pi;
+	__u8 matched; /* the selector that matched, 0xff none */
+	__u8 at_return; /* evaluating the exit side of a hook */
+};
+
+static __always_inline bool num_match(struct gen_arg_filter *f, __u64 x)
+{
+	__s64 sx = (__s64)x;
+	bool any = false;
+
+	switch (f->op) {
+	case GEN_OP_EQ:
+	case GEN_OP_NEQ:
+#pragma unroll
+		for (int i = 0; i < GEN_MAX_VALUES; i++)
+			if (i < f->n && f->v[i] == sx)
+				any = true;
+		return f->op == GEN_OP_EQ ? any : !any;
+	case GEN_OP_GT:
+		return f->is_signed ? sx > f->v[0] : x > (__u64)f->v[0];
+	case GEN_OP_LT:
+		return f->is_signed ? sx < f->v[0] : x < (__u64)f->v[0];
+	case GEN_OP_MASK:
+#pragma unroll
+		for (int i = 0; i < GEN_MAX_VALUES; i++)
+			if (i < f->n && (x & (__u64)f->v[i]))
+				any = true;
+		return any;
+	case GEN_OP_IN_RANGE:
+	case GEN_OP_NOT_IN_RANGE:
+#pragma unroll
+		for (int i = 0; i < GEN_MAX_VALUES / 2; i++) {
+			if (i >= f->n)
+				break;
+			if (f->is_signed ? (sx >= f->v[2 * i] && sx <= f->v[2 * i + 1]) :
+					   (x >= (__u64)f->v[2 * i] && x <= (__u64)f->v[2 * i + 1]))
+				any = true;
+		}
+		return f->op == GEN_OP_IN_RANGE ? any : !any;
+	case GEN_OP_IN_MAP:
+	case GEN_OP_NOT_IN_MAP: {
+		struct num_key k = { .map_id = f->map_id, .value = x };
+
+		any = bpf_map_lookup_elem(&num_set, &k) != NULL;
+		return f->op == GEN_OP_IN_MAP ? any : !any;
+	}
+	default:
+		return false;
+	}
+}
+
+/* Is data[0..len) one of the strings of map_id? */
+static __always_inline bool str_in(struct gen_aux *aux, __u32 map_id, const __u8 *data, __u32 len)
+{
+	struct str_key_large *k = &aux->key;
+
+	if (len < STR_BUCKET_SMALL) {
+		struct str_key_small *ks = (struct str_key_small *)k;
+
+		__builtin_memset(ks, 0, sizeof(*ks));
+		ks->map_id = map_id;
+		ks->len = len;
+		bpf_probe_read_kernel(ks->s, BOUND(len, STR_BUCKET_SMALL - 1), data);
+		return bpf_map_lookup_elem(&str_small, ks) != NULL;
+	}
+	if (len < STR_BUCKET_MEDIUM) {
+		struct str_key_medium *km = (struct str_key_medium *)k;
+
+		__builtin_memset(km, 0, sizeof(*km));
+		km->map_id = map_id;
+		km->len = len;
+		bpf_probe_read_kernel(km->s, BOUND(len, STR_BUCKET_MEDIUM - 1), data);
+		return bpf_map_lookup_elem(&str_medium, km) != NULL;
+	}
+	if (len < STR_BUCKET_LARGE) {
+		/* zeroing 4 KiB is too long for the verifier: copy the zeroes */
+		k->map_id = map_id;
+		k->len = len;
+		bpf_probe_read_kernel(k->s, STR_BUCKET_LARGE, aux->zero);
+		bpf_probe_read_kernel(k->s, BOUND(len, STR_BUCKET_LARGE - 1), data);
+		return bpf_map_lookup_elem(&str_large, k) != NULL;
+	}
+	return false;
+}
+
+/* Does a prefix (or, reversed, a postfix) of map_id match? */
+static __always_inline bool lpm_match(struct gen_aux *aux, __u32 map_id, const __u8 *data,
+				      __u32 len, bool reverse)
+{
+	struct lpm_key *k = &aux->lpm;
+	void *inner = bpf_map_lookup_elem(&str_lpm, &map_id);
+
+	if (!inner)
+		return false;
+	if (len > GEN_ARG_DATA_MAX)
+		return false;
+	if (!reverse) {
+		if (len > STR_PREFIX_MAX)
+			len = STR_PREFIX_MAX;
+		bpf_probe_read_kernel(k->s, BOUND(len, STR_PREFIX_MAX * 2 - 1), data);
+	} else {
+		__u32 n = len > STR_POSTFIX_MAX ? STR_POSTFIX_MAX : len;
+
+		/* the last n bytes, reversed: a postfix is a prefix of the reversed string */
+		bpf_probe_read_kernel(aux->tail, BOUND(n, STR_POSTFIX_MAX * 2 - 1),
+				      data + BOUND(len - n, GEN_ARG_DATA_MAX - 1));
+		for (int i = 0; i < STR_POSTFIX_MAX; i++) {
+			if (i >= n)
+				break;
+			k->s[i] = aux->tail[(n - 1 - i) & (STR_POSTFIX_MAX - 1)];
+		}
+		len = n;
+	}
+	k->prefixlen = len * 8;
+	return bpf_map_lookup_elem(inner, k) != NULL;
+}
+
+static __always_inline bool str_match(struct gen_aux *aux, struct gen_arg_filter *f,
+				      const __u8 *data, __u32 len)
+{
+	switch (f->op) {
+	case GEN_OP_EQ:
+		return str_in(aux, f->map_id, data, len);
+	case GEN_OP_NEQ:
+		return !str_in(aux, f->map_id, data, len);
+	case GEN_OP_PREFIX:
+		return lpm_match(aux, f->map_id, data, len, false);
+	case GEN_OP_NOT_PREFIX:
+		return !lpm_match(aux, f->map_id, data, len, false);
+	case GEN_OP_POSTFIX:
+		return lpm_match(aux, f->map_id, data, len, true);
+	case GEN_OP_NOT_POSTFIX:
+		return !lpm_match(aux, f->map_id, data, len, true);
+	default:
+		return false;
+	}
+}
+
+static __always_inline bool port_match(struct gen_arg_filter *f, __u16 port)
+{
+	bool any = false, priv = port < 1024;
+
+	switch (f->op) {
+	case GEN_OP_SPORT_PRIV:
+	case GEN_OP_DPORT_PRIV:
+		return priv;
+	case GEN_OP_NOT_SPORT_PRIV:
+	case GEN_OP_NOT_DPORT_PRIV:
+		return !priv;
+	}
+#pragma unroll
+	for (int i = 0; i < GEN_MAX_VALUES / 2; i++)
+		if (i < f->n && port >= f->v[2 * i] && port <= f->v[2 * i + 1])
+			any = true;
+	return f->op == GEN_OP_SPORT || f->op == GEN_OP_DPORT ? any : !any;
+}
+
+static __always_inline bool sockaddr_match(struct gen_aux *aux, struct gen_arg_filter *f,
+					   const __u8 *d, __u32 len)
+{
+	__u16 family, port;
+	__u32 a4;
+	bool any = false;
+
+	if (len < 2)
+		return false;
+	family = *(__u16 *)d;
+	switch (f->op) {
+	case GEN_OP_FAMILY:
+#pragma unroll
+		for (int i = 0; i < GEN_MAX_VALUES; i++)
+			if (i < f->n && f->v[i] == family)
+				any = true;
+		return any;
+	case GEN_OP_SPORT:
+	case GEN_OP_NOT_SPORT:
+	case GEN_OP_SPORT_PRIV:
+	case GEN_OP_NOT_SPORT_PRIV:
+	case GEN_OP_DPORT:
+	case GEN_OP_NOT_DPORT:
+	case GEN_OP_DPORT_PRIV:
+	case GEN_OP_NOT_DPORT_PRIV:
+		if ((family != AF_INET && family != AF_INET6) || len < 4)
+			return f->op == GEN_OP_NOT_SPORT || f->op == GEN_OP_NOT_DPORT;
+		port = bpf_ntohs(*(__u16 *)(d + 2));
+		return port_match(f, port);
+	case GEN_OP_SADDR:
+	case GEN_OP_NOT_SADDR:
+	case GEN_OP_DADDR:
+	case GEN_OP_NOT_DADDR:
+		if (family == AF_INET && len >= 8) {
+			a4 = bpf_ntohl(*(__u32 *)(d + 4));
+#pragma unroll
+			for (int i = 0; i < GEN_MAX_VALUES / 2; i++)
+				if (i < f->n && (a4 & (__u32)f->v[2 * i + 1]) == (__u32)f->v[2 * i])
+					any = true;
+		} else if (family == AF_INET6 && len >= 24) {
+			struct addr6_key *k = &aux->a6;
+
+			k->prefixlen = 32 + 128;
+			k->map_id = f->map_id;
+			__builtin_memcpy(k->addr, d + 8, 16);
+			any = bpf_map_lookup_elem(&addr6, k) != NULL;
+		}
+		return f->op == GEN_OP_SADDR || f->op == GEN_OP_DADDR ? any : !any;
+	default:
+		return false;
+	}
+}
+
+/* Does the argument filter f match? A global function, checked once. */
+__noinline int gen_filter_match(struct gen_scratch *s, struct gen_state *st, struct gen_aux *aux,
+				struct gen_hook *h, struct gen_arg_filter *f)
+{
+	struct gen_arg_hdr *hd;
+	struct gen_arg *a;
+	__u32 slot, off;
+	const __u8 *data;
+
+	if (!s || !st || !aux || !h || !f)
+		return 0;
+	slot = f->slot;
+	if (slot >= GEN_MAX_ARGS)
+		return 0;
+	a = &h->args[slot];
+	off = st->arg_off[slot];
+	if (off > DATA_MAX - sizeof(*hd))
+		return 0;
+	hd = arg_hdr(s, off);
+	data = &s->data[(off + sizeof(*hd)) & DATA_MASK];
+	switch (f->kind) {
+	case GEN_VK_NUM:
+	case GEN_VK_RANGE:
+	case GEN_VK_NUM_MAP:
+		return num_match(f, hd->value);
+	case GEN_VK_STR_MAP:
+		if (hd->flags & GEN_DF_ERROR)
+			return 0;
+		return str_match(aux, f, data, hd->len);
+	case GEN_VK_ADDR:
+		if (a->type == GEN_ARG_SOCKADDR)
+			return sockaddr_match(aux, f, data, hd->len);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static __always_inline bool pid_match(struct gen_selector *sel, struct proc_info *pi, __u32 tgid,
+				      __u32 nspid)
+{
+	bool any = false;
+	__u32 pid;
+
+	if (sel->pid_flags & GEN_PF_FOLLOW_FORKS && pi)
+		pid = sel->pid_flags & GEN_PF_NAMESPACE_PID ? pi->exec_nspid : pi->exec_pid;
+	else
+		pid = sel->pid_flags & GEN_PF_NAMESPACE_PID ? nspid : tgid;
+#pragma unroll
+	for (int i = 0; i < GEN_MAX_PIDS; i++)
+		if (i < sel->n_pids && sel->pids[i] == pid)
+			any = true;
+	return sel->pid_op == GEN_OP_IN ? any : !any;
+}
+
+static __always_inline bool bin_match(struct gen_aux *aux, __u8 op, __u32 map_id,
+				      struct proc_info *pi)
+{
+	bool r;
+
+	if (!pi)
+		return op == GEN_OP_NOT_IN || op == GEN_OP_NOT_PREFIX || op == GEN_OP_NOT_POSTFIX;
+	switch (op) {
+	case GEN_OP_IN:
+	case GEN_OP_NOT_IN:
+		r = str_in(aux, map_id, (const __u8 *)pi->bin, pi->bin_len & (PROC_BIN_MAX - 1));
+		return op == GEN_OP_IN ? r : !r;
+	case GEN_OP_PREFIX:
+	case GEN_OP_NOT_PREFIX:
+		r = lpm_match(aux, map_id, (const __u8 *)pi->bin, pi->bin_len & (PROC_BIN_MAX - 1),
+			      false);
+		return op == GEN_OP_PREFIX ? r : !r;
+	case GEN_OP_POSTFIX:
+	case GEN_OP_NOT_POSTFIX:
+		r = lpm_match(aux, map_id, (const __u8 *)pi->bin, pi->bin_len & (PROC_BIN_MAX - 1),
+			      true);
+		return op == GEN_OP_POSTFIX ? r : !r;
+	default:
+		return false;
+	}
+}
+
+/* The current task's namespace inode of kind which (NS_*). */
+__noinline int gen_task_ns(__u32 which)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct nsproxy *nsp = BPF_CORE_READ(task, nsproxy);
+
+	switch (which) {
+	case NS_UTS:
+		return BPF_CORE_READ(nsp, uts_ns, ns.inum);
+	case NS_IPC:
+		return BPF_CORE_READ(nsp, ipc_ns, ns.inum);
+	case NS_MNT:
+		return BPF_CORE_READ(nsp, mnt_ns, ns.inum);
+	case NS_PID: {
+		struct pid *tp = BPF_CORE_READ(task, thread_pid);
+		unsigned int level = BPF_CORE_READ(tp, level);
+		struct upid up = {};
+
+		bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level & 31]);
+		return BPF_CORE_READ(up.ns, ns.inum);
+	}
+	case NS_PID_FOR_CHILDREN:
+		return BPF_CORE_READ(nsp, pid_ns_for_children, ns.inum);
+	case NS_NET:
+		return BPF_CORE_READ(nsp, net_ns, ns.inum);
+	case NS_TIME:
+		if (bpf_core_field_exists(nsp->time_ns))
+			return BPF_CORE_READ(nsp, time_ns, ns.inum);
+		return 0;
+	case NS_TIME_FOR_CHILDREN:
+		if (bpf_core_field_exists(nsp->time_ns_for_children))
+			return BPF_CORE_READ(nsp, time_ns_for_children, ns.inum);
+		return 0;
+	case NS_CGROUP:
+		return BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+	case NS_USER:
+		return BPF_CORE_READ(task, cred, user_ns, ns.inum);
+	default:
+		return 0;
+	}
+}
+
+static __always_inline __u64 task_caps(struct task_struct *task, __u8 type)
+{
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	__u64 caps = 0;
+
+	if (type == 1)
+		bpf_probe_read_kernel(&caps, 8, &cred->cap_inheritable);
+	else if (type == 2)
+		bpf_probe_read_kernel(&caps, 8, &cred->cap_permitted);
+	else
+		bpf_probe_read_kernel(&caps, 8, &cred->cap_effective);
+	return caps;
+}
+
+static __always_inline bool in_init_user_ns(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, cred, user_ns, level) == 0;
+}
+
+/*
+ * The process filters of a selector: matchPIDs, matchBinaries,
+ * matchParentBinaries, matchNamespaces, matchNamespaceChanges,
+ * matchCapabilities, matchCapabilityChanges. A global function, checked once.
+ */
+__noinline int gen_process_match(struct gen_selector *sel, struct proc_info *pi, struct gen_aux *aux,
+				 __u32 tgid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	if (!sel || !aux)
+		return 0;
+	if (sel->flags & GEN_SF_PIDS &&
+	    !pid_match(sel, pi, tgid, task_nspid(task)))
+		return 0;
+	if (sel->flags & GEN_SF_BINARIES) {
+		bool in = bin_match(aux, sel->bin_op, sel->bin_map_id, pi);
+
+		if (sel->bin_flags & GEN_BF_FOLLOW_CHILDREN && pi && !in &&
+		    sel->bin_op == GEN_OP_IN)
+			in = pi->bin_sets & sel->bin_set_bit;
+		if (!in)
+			return 0;
+	}
+	if (sel->flags & GEN_SF_PARENT_BINARIES) {
+		struct proc_info *ppi = NULL;
+
+		if (pi)
+			ppi = bpf_map_lookup_elem(&proc_info, &pi->ppid);
+		if (!bin_match(aux, sel->pbin_op, sel->pbin_map_id, ppi))
+			return 0;
+	}
+	for (int k = 0; k < GEN_MAX_NS_FILTERS; k++) {
+		struct gen_ns_filter *f = &sel->ns[k];
+		__u32 inum;
+		bool any = false;
+
+		if (!(sel->flags & GEN_SF_NAMESPACES) || k >= sel->n_ns)
+			break;
+		inum = (__u32)gen_task_ns(f->ns);
+		for (int v = 0; v < 4; v++)
+			if (v < f->n && f->inum[v] == inum)
+				any = true;
+		if ((f->op == GEN_OP_IN) != any)
+			return 0;
+	}
+	if (sel->flags & GEN_SF_NS_CHANGES) {
+		__u16 changed = 0;
+		bool any;
+
+		if (!pi)
+			return 0;
+		for (int k = 0; k < NS_COUNT; k++)
+			if (sel->ns_change_mask & (1 << k) && (__u32)gen_task_ns(k) != pi->ns[k])
+				changed |= 1 << k;
+		any = changed != 0;
+		if ((sel->ns_change_op == GEN_OP_IN) != any)
+			return 0;
+	}
+	if (sel->flags & GEN_SF_CAPS) {
+		bool any;
+
+		if (sel->caps.ns_cap && in_init_user_ns(task))
+			return 0;
+		any = task_caps(task, sel->caps.type) & sel->caps.mask;
+		if ((sel->caps.op == GEN_OP_IN) != any)
+			return 0;
+	}
+	if (sel->flags & GEN_SF_CAP_CHANGES) {
+		__u64 then, now;
+		bool any;
+
+		if (!pi)
+			return 0;
+		then = sel->cap_changes.type == 1 ? pi->cap_inheritable :
+		       sel->cap_changes.type == 2 ? pi->cap_permitted :
+						    pi->cap_effective;
+		now = task_caps(task, sel->cap_changes.type);
+		any = (then ^ now) & sel->cap_changes.mask;
+		if ((sel->cap_changes.op == GEN_OP_IN) != any)
+			return 0;
+	}
+	return 1;
+}
+
+/* Evaluate selector j; one bpf_loop step. Stops at the first that matches. */
+static long sel_step(__u32 j, void *data)
+{
+	struct sel_ctx *c = data;
+	struct gen_hook *h = c->h;
+	struct gen_selector *sel;
+	struct proc_info *pi = c->pi;
+	bool at_return = c->at_return;
+	__u32 key;
+
+	if (j >= h->n_selectors || j >= GEN_MAX_SELECTORS)
+		return 1;
+	key = GEN_SEL_KEY(c->st->hook_id, j);
+	sel = bpf_map_lookup_elem(&selectors, &key);
+	if (!sel)
+		return 1;
+	if (at_return) {
+		/* at the exit side only the selector chosen at entry is looked at */
+		if (j != c->st->sel)
+			return 0;
+	} else {
+		if (sel->flags && !gen_process_match(sel, pi, c->aux, c->st->tgid))
+			return 0;
+		for (int k = 0; k < GEN_MAX_ARG_FILTERS; k++) {
+			if (k >= sel->n_args)
+				break;
+			if (!gen_filter_match(c->s, c->st, c->aux, h, &sel->args[k]))
+				return 0;
+		}
+		if (h->flags & GEN_HF_RETURN) {
+			/* a selector with return filters decides at the exit */
+			c->st->sel = j;
+			c->matched = j;
+			return 1;
+		}
+	}
+	for (int k = 0; k < GEN_MAX_RET_FILTERS; k++) {
+		if (!at_return || k >= sel->n_rets)
+			break;
+		if (!gen_filter_match(c->s, c->st, c->aux, h, &sel->rets[k]))
+			return 0;
+	}
+	c->matched = j;
+	c->st->sel = j;
+	return 1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Actions */
+
+static __always_inline __u64 hash_args(struct gen_scratch *s, __u32 len)
+{
+	__u64 h = 0xcbf29ce484222325ull;
+
+	/* the first 40 bytes of the arguments, as Tetragon compares them */
+	if (len > 40)
+		len = 40;
+	for (int i = 0; i < 40; i++) {
+		if (i >= len)
+			break;
+		h ^= s->data[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static __always_inline bool rate_limited(struct gen_scratch *s, struct gen_state *st,
+					 struct gen_action *a)
+{
+	struct rl_key k = {};
+	__u64 now = bpf_ktime_get_ns(), *last;
+
+	if (!a->rate_limit_ns)
+		return false;
+	k.hook_id = st->hook_id;
+	k.hash = hash_args(s, st->off);
+	if (a->scope == GEN_RL_THREAD)
+		k.id = (__u32)bpf_get_current_pid_tgid();
+	else if (a->scope == GEN_RL_PROCESS)
+		k.id = st->tgid;
+	last = bpf_map_lookup_elem(&ratelimit, &k);
+	if (last && now - *last < a->rate_limit_ns)
+		return true;
+	bpf_map_update_elem(&ratelimit, &k, &now, BPF_ANY);
+	return false;
+}
+
+static __always_inline void do_signal(struct gen_scratch *s, struct gen_state *st, __u32 sig,
+				      __u32 did)
+{
+	__u32 pid = s->ev.policy_id;
+
+	if (st->mode == GEN_MODE_MONITOR) {
+		s->ev.actions |= did | GEN_DID_MONITOR;
+		stat_add(pid, GEN_CNT_MONITOR_SIGNAL);
+		return;
+	}
+	bpf_send_signal(sig);
+	s->ev.actions |= did;
+	stat_add(pid, GEN_CNT_SIGNAL);
+}
+
+static __always_inline void follow_fd(struct gen_scratch *s, struct gen_state *st,
+				      struct gen_aux *aux, struct gen_action *a)
+{
+	struct fd_key k = { .pid = st->tgid };
+	struct fd_path *fp = &aux->fdp;
+	struct gen_arg_hdr *hd;
+	__u32 off, slot = a->arg2, n;
+
+	if ((__u32)a->arg >= GEN_MAX_ARGS || slot >= GEN_MAX_ARGS)
+		return;
+	k.fd = (__u32)st->raw[a->arg & (GEN_ARG_SLOTS - 1)];
+	if (a->type == GEN_ACT_UNFOLLOW_FD) {
+		bpf_map_delete_elem(&fd_follow, &k);
+		return;
+	}
+	if (a->type == GEN_ACT_COPY_FD) {
+		/* the name argument holds the new fd; the old one's path is copied */
+		struct fd_key nk = { .pid = st->tgid, .fd = (__u32)st->raw[slot & 7] };
+		struct fd_path *old = bpf_map_lookup_elem(&fd_follow, &k);
+
+		if (old)
+			bpf_map_update_elem(&fd_follow, &nk, old, BPF_ANY);
+		return;
+	}
+	off = st->arg_off[slot & 7];
+	if (off > DATA_MAX - sizeof(*hd))
+		return;
+	hd = arg_hdr(s, off);
+	n = hd->len;
+	if (n > FD_PATH_MAX - 1)
+		n = FD_PATH_MAX - 1;
+	fp->len = n;
+	__builtin_memset(fp->path, 0, sizeof(fp->path));
+	bpf_probe_read_kernel(fp->path, BOUND(n, FD_PATH_MAX - 1),
+			      &s->data[(off + sizeof(*hd)) & DATA_MASK]);
+	if (bpf_map_update_elem(&fd_follow, &k, fp, BPF_ANY))
+		count_error(&gen_errors, ERR_MAP_FULL);
+}
+
+static __always_inline void run_actions(struct gen_scratch *s, struct gen_state *st,
+					struct gen_aux *aux, struct gen_action *acts, __u8 n)
+{
+	bool post = true;
+
+	for (int i = 0; i < GEN_MAX_ACTIONS; i++) {
+		struct gen_action *a = &acts[i];
+
+		if (i >= n)
+			break;
+		switch (a->type) {
+		case GEN_ACT_POST:
+			if (rate_limited(s, st, a)) {
+				stat_add(s->ev.policy_id, GEN_CNT_RATE_LIMITED);
+				post = false;
+			}
+			if (a->flags & GEN_ACTF_KSTACK)
+				s->ev.flags |= GEN_EF_KSTACK;
+			if (a->flags & GEN_ACTF_USTACK)
+				s->ev.flags |= GEN_EF_USTACK;
+			break;
+		case GEN_ACT_NO_POST:
+			post = false;
+			stat_add(s->ev.policy_id, GEN_CNT_NOPOST);
+			break;
+		case GEN_ACT_SIGKILL:
+			do_signal(s, st, 9, GEN_DID_SIGKILL);
+			break;
+		case GEN_ACT_SIGNAL:
+			do_signal(s, st, (__u32)a->arg, GEN_DID_SIGNAL);
+			break;
+		case GEN_ACT_FOLLOW_FD:
+		case GEN_ACT_UNFOLLOW_FD:
+		case GEN_ACT_COPY_FD:
+			follow_fd(s, st, aux, a);
+			s->ev.actions |= a->type == GEN_ACT_FOLLOW_FD	? GEN_DID_FOLLOW_FD :
+					 a->type == GEN_ACT_UNFOLLOW_FD ? GEN_DID_UNFOLLOW_FD :
+									  GEN_DID_COPY_FD;
+			break;
+		case GEN_ACT_GET_URL:
+			s->ev.actions |= GEN_DID_GET_URL;
+			break;
+		case GEN_ACT_DNS_LOOKUP:
+			s->ev.actions |= GEN_DID_DNS_LOOKUP;
+			break;
+		}
+	}
+	/* user space performs GetUrl and DnsLookup: they need the record */
+	if (s->ev.actions & (GEN_DID_GET_URL | GEN_DID_DNS_LOOKUP))
+		post = true;
+	st->post = post;
+}
+
+/* Append the stack traces the Post action asked for, and write the record. */
+static __always_inline void emit(void *ctx, struct gen_scratch *s, struct gen_state *st)
+{
+	__u32 off = st->off, size;
+	long n;
+
+	if (!st->post)
+		return;
+	if (s->ev.flags & GEN_EF_KSTACK && off <= DATA_MAX) {
+		n = bpf_get_stack(ctx, &s->data[off & DATA_MASK], GEN_STACK_DEPTH * 8, 0);
+		s->ev.kstack_len = n > 0 ? n : 0;
+		off += s->ev.kstack_len & 0x1ff;
+	}
+	if (s->ev.flags & GEN_EF_USTACK && off <= DATA_MAX) {
+		n = bpf_get_stack(ctx, &s->data[off & DATA_MASK], GEN_STACK_DEPTH * 8,
+				  BPF_F_USER_STACK);
+		s->ev.ustack_len = n > 0 ? n : 0;
+		off += s->ev.ustack_len & 0x1ff;
+	}
+	s->ev.data_len = off;
+	size = sizeof(struct gen_event) + off;
+	s->ev.hdr.size = size;
+	if (size > sizeof(*s))
+		return;
+	stat_add(s->ev.policy_id, GEN_CNT_POST);
+	if (bpf_ringbuf_output(&events, s, size, 0))
+		count_error(&gen_errors, ERR_RINGBUF_FULL);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Entry and exit */
+
+static __always_inline struct gen_hook *hook_of(void *ctx, __u32 *id)
+{
+	*id = fixed_hook_id ? fixed_hook_id : (__u32)bpf_get_attach_cookie(ctx);
+	return bpf_map_lookup_elem(&hooks, id);
+}
+
+static __always_inline bool policy_on(struct gen_hook *h, __u8 *mode)
+{
+	struct gen_policy_conf *pc = bpf_map_lookup_elem(&policy_conf, &h->policy_id);
+
+	if (!pc || !pc->enabled)
+		return false;
+	*mode = pc->mode;
+	return true;
+}
+
+/*
+ * The common part once the raw argument values are in st->raw: read the typed
+ * arguments, evaluate the selectors, act, and write the record (or keep the
+ * state until the return for hooks that wait for it).
+ */
+static __always_inline int generic_entry(void *ctx, struct gen_hook *h, __u32 hook_id,
+					 struct gen_scratch *s, struct gen_state *st, __u8 mode,
+					 __u64 ctx_addr)
+{
+	struct gen_aux *aux = heap(&gen_aux_heap);
+	struct read_ctx rc;
+	struct sel_ctx sc;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct proc_info *pi;
+
+	if (!aux)
+		return 0;
+	st->tgid = pid_tgid >> 32;
+	st->hook_id = hook_id;
+	st->mode = mode;
+	st->sel = 0xff;
+	st->off = 0;
+	st->is_return = 0;
+	s->ev.hdr.type = EVENT_GENERIC;
+	s->ev.hdr.flags = 0;
+	s->ev.hdr.ktime = bpf_ktime_get_boot_ns();
+	s->ev.hook_id = hook_id;
+	s->ev.policy_id = h->policy_id;
+	s->ev.pid = st->tgid;
+	s->ev.tid = (__u32)pid_tgid;
+	s->ev.actions = 0;
+	s->ev.flags = 0;
+	s->ev.ret = 0;
+	s->ev.kstack_len = 0;
+	s->ev.ustack_len = 0;
+	s->ev.n_args = h->n_args;
+
+	rc.s = s;
+	rc.st = st;
+	rc.h = h;
+	rc.aux = aux;
+	st->ctx_addr = ctx_addr;
+	rc.first = 0;
+	rc.last = h->n_args ? h->n_args - 1 : 0;
+	if (h->n_args)
+		bpf_loop(GEN_MAX_ARGS - 1, read_one, &rc, 0);
+
+	pi = bpf_map_lookup_elem(&proc_info, &st->tgid);
+	sc.s = s;
+	sc.st = st;
+	sc.h = h;
+	sc.aux = aux;
+	sc.pi = pi;
+	sc.matched = 0xff;
+	sc.at_return = 0;
+	if (h->n_selectors) {
+		bpf_loop(GEN_MAX_SELECTORS, sel_step, &sc, 0);
+		if (sc.matched >= GEN_MAX_SELECTORS)
+			return 0;
+	}
+	s->ev.sel = sc.matched;
+	stat_add(h->policy_id, GEN_CNT_MATCHED);
+	if (sc.matched < GEN_MAX_SELECTORS) {
+		__u32 key = GEN_SEL_KEY(hook_id, sc.matched);
+		struct gen_selector *sel = bpf_map_lookup_elem(&selectors, &key);
+
+		if (!sel)
+			return 0;
+		sel_stat_add(hook_id, sc.matched, GEN_CNT_MATCHED);
+		run_actions(s, st, aux, sel->actions, sel->n_actions);
+	} else {
+		st->post = 1;
+	}
+
+	if (h->flags & GEN_HF_RETURN) {
+		struct ret_key k = { .pid_tgid = pid_tgid, .hook_id = hook_id };
+		struct ret_saved *rs = heap(&ret_heap);
+		__u32 n = st->off;
+
+		if (!rs)
+			return 0;
+		__builtin_memcpy(&rs->st, st, sizeof(*st));
+		__builtin_memcpy(&rs->ev, &s->ev, sizeof(s->ev));
+		if (n > SAVE_DATA_MAX)
+			n = SAVE_DATA_MAX;
+		bpf_probe_read_kernel(rs->data, BOUND(n, SAVE_DATA_MAX * 2 - 1), s->data);
+		rs->st.off = n;
+		if (bpf_map_update_elem(&retstate, &k, rs, BPF_ANY))
+			count_error(&gen_errors, ERR_MAP_FULL);
+		return 0;
+	}
+	emit(ctx, s, st);
+	return 0;
+}
+
+/* The exit side of a hook that waits for its return value. */
+static __always_inline int generic_exit(void *ctx, __u32 hook_id, __s64 ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct ret_key k = { .pid_tgid = pid_tgid, .hook_id = hook_id };
+	struct gen_scratch *s = heap(&gen_heap);
+	struct gen_state *st = heap(&gen_state_heap);
+	struct gen_aux *aux = heap(&gen_aux_heap);
+	struct ret_saved *rs;
+	struct gen_hook *h;
+	struct read_ctx rc;
+	struct sel_ctx sc;
+	__u32 n;
+
+	if (!s || !st || !aux)
+		return 0;
+	rs = bpf_map_lookup_elem(&retstate, &k);
+	if (!rs)
+		return 0;
+	h = bpf_map_lookup_elem(&hooks, &hook_id);
+	if (!h) {
+		bpf_map_delete_elem(&retstate, &k);
+		return 0;
+	}
+	__builtin_memcpy(st, &rs->st, sizeof(*st));
+	__builtin_memcpy(&s->ev, &rs->ev, sizeof(s->ev));
+	n = st->off;
+	bpf_probe_read_kernel(s->data, BOUND(n, SAVE_DATA_MAX * 2 - 1), rs->data);
+	bpf_map_delete_elem(&retstate, &k);
+
+	st->is_return = 1;
+	st->raw[GEN_RET_ARG] = ret;
+	s->ev.ret = ret;
+	s->ev.flags |= GEN_EF_RETURN;
+	/* buffers read at the return (returnCopy), then the return value itself */
+	rc.s = s;
+	rc.st = st;
+	rc.h = h;
+	rc.aux = aux;
+	st->ctx_addr = 0;
+	rc.first = 0;
+	rc.last = h->n_args ? h->n_args - 1 : 0;
+	for (int i = 0; i < GEN_MAX_ARGS - 1; i++) {
+		if (i >= h->n_args)
+			break;
+		if (h->args[i & (GEN_ARG_SLOTS - 1)].flags & GEN_AF_RETURN_COPY) {
+			/* re-read it in place of its (empty) entry data, at the end */
+			rc.first = i;
+			rc.last = i;
+			read_one(0, &rc);
+		}
+	}
+	rc.first = GEN_RET_ARG;
+	rc.last = GEN_RET_ARG;
+	read_one(0, &rc);
+
+	if (st->sel < GEN_MAX_SELECTORS) {
+		__u32 key = GEN_SEL_KEY(hook_id, st->sel);
+		struct gen_selector *sel = bpf_map_lookup_elem(&selectors, &key);
+
+		if (!sel)
+			return 0;
+		sc.s = s;
+		sc.st = st;
+		sc.h = h;
+		sc.aux = aux;
+		sc.pi = NULL;
+		sc.matched = 0xff;
+		sc.at_return = 1;
+		bpf_loop(GEN_MAX_SELECTORS, sel_step, &sc, 0);
+		if (sc.matched >= GEN_MAX_SELECTORS)
+			return 0;
+		if (sel->n_ret_actions)
+			run_actions(s, st, aux, sel->ret_actions, sel->n_ret_actions);
+	}
+	emit(ctx, s, st);
+	return 0;
+}
+
+/* Tracepoints: raw values from the record's fields. */
+static __always_inline void tp_raw(void *ctx, struct gen_hook *h, struct gen_state *st)
+{
+	for (int i = 0; i < GEN_MAX_ARGS - 1; i++) {
+		struct gen_arg *a = &h->args[i];
+		__u64 v = 0;
+
+		if (i >= h->n_args)
+			break;
+		bpf_probe_read_kernel(&v, a->size & 8 ? 8 : a->size & 7, ctx + (a->offset & 0xfff));
+		st->raw[i] = extend(v, a->size, a->type == GEN_ARG_INT);
+	}
+}
+
+/* pt_regs hooks: raw values from the argument registers, each read at a constant offset. */
+static __always_inline void regs_raw(struct pt_regs *ctx, struct gen_hook *h, struct gen_state *st)
+{
+	__u64 *regs = st->regs;
+
+	regs[0] = PT_REGS_PARM1(ctx);
+	regs[1] = PT_REGS_PARM2(ctx);
+	regs[2] = PT_REGS_PARM3(ctx);
+	regs[3] = PT_REGS_PARM4(ctx);
+	regs[4] = PT_REGS_PARM5(ctx);
+	regs[5] = PT_REGS_PARM6(ctx);
+	for (int i = 0; i < GEN_MAX_ARGS - 1; i++) {
+		if (i >= h->n_args)
+			break;
+		st->raw[i] = regs[BOUND(h->args[i].slot, GEN_ARG_SLOTS - 1)];
+	}
+}
+
+SEC("tracepoint")
+int generic_tp(void *ctx)
+{
+	struct gen_scratch *s;
+	struct gen_state *st;
+	struct gen_hook *h;
+	__u32 id;
+	__u8 mode;
+
+	h = hook_of(ctx, &id);
+	if (!h || !policy_on(h, &mode) || !in_scope())
+		return 0;
+	s = heap(&gen_heap);
+	st = heap(&gen_state_heap);
+	if (!s || !st)
+		return 0;
+	tp_raw(ctx, h, st);
+	return generic_entry(ctx, h, id, s, st, mode, (__u64)ctx);
+}
+
+/* syscalls:sys_exit_*: the return value is at offset 16. */
+SEC("tracepoint")
+int generic_tp_exit(void *ctx)
+{
+	__u32 id = fixed_hook_id ? fixed_hook_id : (__u32)bpf_get_attach_cookie(ctx);
+	__s64 ret = 0;
+
+	bpf_probe_read_kernel(&ret, sizeof(ret), ctx + 16);
+	return generic_exit(ctx, id, ret);
+}
+
+/* raw: true tracepoints: the TP_PROTO arguments, read without touching ctx past them. */
+SEC("raw_tp")
+int generic_rawtp(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct gen_scratch *s;
+	struct gen_state *st;
+	struct gen_hook *h;
+	__u32 id;
+	__u8 mode;
+
+	h = hook_of(ctx, &id);
+	if (!h || !policy_on(h, &mode) || !in_scope())
+		return 0;
+	s = heap(&gen_heap);
+	st = heap(&gen_state_heap);
+	if (!s || !st)
+		return 0;
+	bpf_probe_read_kernel(st->regs, 6 * sizeof(__u64), ctx->args);
+	for (int i = 0; i < GEN_MAX_ARGS - 1; i++) {
+		if (i >= h->n_args)
+			break;
+		st->raw[i] = st->regs[BOUND(h->args[i].slot, GEN_ARG_SLOTS - 1)];
+	}
+	return generic_entry(ctx, h, id, s, st, mode, 0);
+}
+
+SEC("uprobe")
+int generic_uprobe(struct pt_regs *ctx)
+{
+	struct gen_scratch *s;
+	struct gen_state *st;
+	struct gen_hook *h;
+	__u32 id;
+	__u8 mode;
+
+	h = hook_of(ctx, &id);
+	if (!h || !policy_on(h, &mode) || !in_scope())
+		return 0;
+	s = heap(&gen_heap);
+	st = heap(&gen_state_heap);
+	if (!s || !st)
+		return 0;
+	regs_raw(ctx, h, st);
+	return generic_entry(ctx, h, id, s, st, mode, 0);
+}
+
+SEC("uretprobe")
+int generic_uretprobe(struct pt_regs *ctx)
+{
+	__u32 id = fixed_hook_id ? fixed_hook_id : (__u32)bpf_get_attach_cookie(ctx);
+
+	return generic_exit(ctx, id, (__s64)PT_REGS_RC(ctx));
+}
