@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "agent/bus.h"
+#include "agent/compile.h"
 #include "agent/process.h"
 
 struct agent_config {
@@ -27,9 +28,13 @@ struct agent_config {
 	const char *cgroup_scope; /* cgroup v2 directory the agent is confined to, or NULL */
 	const char *state_dir;
 	const char *procfs;
+	const char *btf_path;
 };
 
 struct sensor_exec;
+struct sensor_generic;
+struct generic_events;
+struct policies;
 struct observer;
 struct rpc_cq;
 struct rpc_server;
@@ -43,6 +48,11 @@ struct agent {
 	struct process_cache *cache;
 	struct event_bus bus;
 	struct sensor_exec *exec;
+	struct sensor_generic *generic; /* loaded with the first policy */
+	struct generic_events *gevents;
+	struct policies *policies;
+	struct kernel_features kf;
+	int scope_cgroup_fd; /* -1: the whole host */
 	struct observer *observer;
 	struct rpc_cq *cq;
 	struct rpc_server *server;

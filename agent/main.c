@@ -3,6 +3,7 @@
  * tetragon: the agent. Loads the BPF sensors, keeps the process cache, and
  * serves events over gRPC and to the export file.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,6 +24,8 @@
 #include "agent/agent.h"
 #include "agent/export.h"
 #include "agent/observer.h"
+#include "agent/policies.h"
+#include "agent/probe.h"
 #include "agent/procfs.h"
 #include "agent/sensor_exec.h"
 #include "agent/server.h"
@@ -37,8 +40,13 @@
 #define TRACEFS_MAGIC 0x74726163
 #endif
 
+#define MAX_POLICY_FILES 64
+
 struct options {
 	struct agent_config cfg;
+	const char *policy_files[MAX_POLICY_FILES];
+	size_t n_policy_files;
+	const char *policy_dir;
 	const char *btf;
 	const char *bpf_lib;
 	const char *log_level;
@@ -68,6 +76,8 @@ static void usage(FILE *f)
 		"  --event-queue-size N           Events queued per GetEvents subscriber before drops (default: 10000)\n"
 		"  --enable-process-cred          Include process credentials and capabilities in events\n"
 		"  --enable-process-ns            Include process namespaces in events\n"
+		"  --tracing-policy FILE          Load the TracingPolicies in FILE (repeatable)\n"
+		"  --tracing-policy-dir DIR       Load every *.yaml/*.yml policy file under DIR\n"
 		"  --btf FILE                     Kernel BTF (default: /sys/kernel/btf/vmlinux)\n"
 		"  --bpf-lib DIR                  Accepted for compatibility; BPF objects are built into the agent\n"
 		"  --procfs DIR                   procfs mount (default: /proc)\n"
@@ -91,6 +101,8 @@ enum {
 	OPT_EVENT_QUEUE,
 	OPT_PROCESS_CRED,
 	OPT_PROCESS_NS,
+	OPT_POLICY,
+	OPT_POLICY_DIR,
 	OPT_BTF,
 	OPT_BPF_LIB,
 	OPT_PROCFS,
@@ -112,6 +124,8 @@ static const struct option long_options[] = {
 	{ "event-queue-size", required_argument, NULL, OPT_EVENT_QUEUE },
 	{ "enable-process-cred", no_argument, NULL, OPT_PROCESS_CRED },
 	{ "enable-process-ns", no_argument, NULL, OPT_PROCESS_NS },
+	{ "tracing-policy", required_argument, NULL, OPT_POLICY },
+	{ "tracing-policy-dir", required_argument, NULL, OPT_POLICY_DIR },
 	{ "btf", required_argument, NULL, OPT_BTF },
 	{ "bpf-lib", required_argument, NULL, OPT_BPF_LIB },
 	{ "procfs", required_argument, NULL, OPT_PROCFS },
@@ -211,8 +225,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_PROCESS_NS:
 			o->cfg.process_ns = true;
 			break;
+		case OPT_POLICY:
+			if (o->n_policy_files == MAX_POLICY_FILES)
+				return bad_value("tracing-policy", optarg, "too many policy files");
+			o->policy_files[o->n_policy_files++] = optarg;
+			break;
+		case OPT_POLICY_DIR:
+			o->policy_dir = optarg;
+			break;
 		case OPT_BTF:
 			o->btf = optarg;
+			o->cfg.btf_path = optarg;
 			break;
 		case OPT_BPF_LIB:
 			o->bpf_lib = optarg;
@@ -313,6 +336,73 @@ static int ensure_mount(const char *path, const char *fstype, long magic)
 	return 0;
 }
 
+/* Every policy document of a file goes in, or the agent does not start. */
+static int load_policy_file(struct agent *a, const char *path)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len, start = 0;
+	int r;
+
+	r = read_file(path, 2 << 20, &text, &len);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read policy file '%s': %m", path);
+	/* one document at a time, so that each is added (and named in errors) on its own */
+	while (start < len) {
+		char *next = strstr(text + start, "\n---");
+		size_t end = next ? (size_t)(next - text) + 1 : len;
+		char *err = NULL;
+		bool blank = true;
+
+		for (size_t i = start; i < end && blank; i++)
+			blank = text[i] == ' ' || text[i] == '\n' || text[i] == '\t' ||
+				(text[i] == '-' && i + 2 < end && text[i + 1] == '-' &&
+				 text[i + 2] == '-');
+		if (!blank) {
+			r = policies_add(a, text + start, end - start, path, POLICY_DOMAIN_STATIC,
+					 MODE_REQ_KEEP, &err);
+			if (r < 0) {
+				log_error("Failed to load policy file '%s':\n%s", path,
+					  err ? err : strerror(-r));
+				free(err);
+				return r;
+			}
+		}
+		start = next ? end + 3 : len;
+	}
+	return 0;
+}
+
+static int load_policy_dir(struct agent *a, const char *dir)
+{
+	struct dirent **names = NULL;
+	int n, r = 0;
+
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return log_error_errno(-errno, "Failed to read policy directory '%s': %m", dir);
+	}
+	for (int i = 0; i < n; i++) {
+		char path[4096];
+		struct stat st;
+
+		if (r == 0 &&
+		    (endswith(names[i]->d_name, ".yaml") || endswith(names[i]->d_name, ".yml"))) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+			if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+				r = load_policy_file(a, path);
+		} else if (r == 0 && names[i]->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+				r = load_policy_dir(a, path);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return r;
+}
+
 static void host_namespaces(const char *procfs, uint32_t ns[NS_COUNT])
 {
 	procfs_namespaces(procfs, 1, ns);
@@ -382,6 +472,7 @@ static int setup(struct agent *a, const struct options *o)
 	int r;
 
 	a->cfg = o->cfg;
+	a->scope_cgroup_fd = -1;
 	a->start_ns = now_monotonic_ns();
 	a->boot_time_ns = boot_time_ns();
 	bus_init(&a->bus);
@@ -435,6 +526,14 @@ static int setup(struct agent *a, const struct options *o)
 	if (r < 0)
 		return r;
 
+	probe_kernel(&a->kf, o->btf, NULL, 0);
+	log_debug("Kernel: kprobe %d, kprobe.multi %d, fentry %d, lsm %d, override %d, signal %d",
+		  a->kf.kprobe, a->kf.kprobe_multi, a->kf.fentry, a->kf.lsm, a->kf.override_return,
+		  a->kf.send_signal);
+	r = policies_init(a);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up policies: %m");
+
 	sec.ringbuf_size = a->cfg.ringbuf_size;
 	sec.btf_path = o->btf;
 	r = sensor_exec_load(&sec, &a->exec);
@@ -455,6 +554,9 @@ static int setup(struct agent *a, const struct options *o)
 	if (r < 0)
 		return log_error_errno(r, "Failed to read processes from '%s': %m", a->cfg.procfs);
 	log_info("Read %u processes from %s", ps.processes, a->cfg.procfs);
+	r = sensor_exec_seed(a->exec, a->cache);
+	if (r < 0)
+		log_warn_errno(r, "Failed to tell the kernel about every running process: %m");
 
 	if (a->cfg.export_filename) {
 		r = exporter_open(a->cfg.export_filename, a->cfg.export_max_size,
@@ -465,6 +567,17 @@ static int setup(struct agent *a, const struct options *o)
 		a->export_sink.fn = export_event;
 		bus_subscribe(&a->bus, &a->export_sink);
 		log_info("Exporting events to %s", a->cfg.export_filename);
+	}
+
+	for (size_t i = 0; i < o->n_policy_files; i++) {
+		r = load_policy_file(a, o->policy_files[i]);
+		if (r < 0)
+			return r;
+	}
+	if (o->policy_dir) {
+		r = load_policy_dir(a, o->policy_dir);
+		if (r < 0)
+			return r;
 	}
 
 	r = observer_start(a->observer);
@@ -499,6 +612,7 @@ static void teardown(struct agent *a)
 		uv_run(a->loop, UV_RUN_DEFAULT);
 	}
 	a->exporter = exporter_close(a->exporter);
+	policies_fini(a);
 	a->exec = sensor_exec_free(a->exec);
 	a->cache = process_cache_free(a->cache);
 }

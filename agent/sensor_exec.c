@@ -12,6 +12,7 @@
 #include "agent/observer.h"
 #include "agent/sensor_exec.h"
 #include "bpf/exec.h"
+#include "bpf/process.h"
 #include "exec.skel.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -62,6 +63,54 @@ err:
 int sensor_exec_ringbuf_fd(struct sensor_exec *s)
 {
 	return bpf_map__fd(s->skel->maps.events);
+}
+
+int sensor_exec_map_fd(struct sensor_exec *s, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(s->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -1;
+}
+
+struct seed_ctx {
+	int fd;
+	int errors;
+};
+
+static void seed_one(struct process *p, void *ud)
+{
+	struct seed_ctx *c = ud;
+	struct proc_info pi;
+	size_t len = strlen(p->binary);
+
+	memset(&pi, 0, sizeof(pi));
+	pi.ktime = p->ktime;
+	pi.pid = p->pid;
+	pi.ppid = p->ppid;
+	pi.exec_pid = p->pid;
+	pi.exec_nspid = p->nspid;
+	pi.flags = PROC_I_PROCFS;
+	pi.cap_effective = p->cap_effective;
+	pi.cap_permitted = p->cap_permitted;
+	pi.cap_inheritable = p->cap_inheritable;
+	memcpy(pi.ns, p->ns, sizeof(pi.ns));
+	if (len >= PROC_BIN_MAX) {
+		len = PROC_BIN_MAX - 1;
+		pi.flags |= PROC_I_BIN_TRUNC;
+	}
+	memcpy(pi.bin, p->binary, len);
+	pi.bin_len = (uint16_t)len;
+	/* what the kernel learnt since the scan is newer: do not overwrite it */
+	if (bpf_map_update_elem(c->fd, &p->pid, &pi, BPF_NOEXIST) < 0 && errno != EEXIST)
+		c->errors++;
+}
+
+int sensor_exec_seed(struct sensor_exec *s, struct process_cache *c)
+{
+	struct seed_ctx ctx = { .fd = bpf_map__fd(s->skel->maps.proc_info) };
+
+	process_cache_walk(c, seed_one, &ctx);
+	return ctx.errors ? -ENOSPC : 0;
 }
 
 int sensor_exec_errors(struct sensor_exec *s, uint64_t counts[ERR_COUNT])

@@ -25,6 +25,10 @@ struct sensor_exec_config {
  */
 int sensor_exec_load(const struct sensor_exec_config *cfg, struct sensor_exec **ret);
 int sensor_exec_ringbuf_fd(struct sensor_exec *s);
+/* The fd of one of its maps ("events", "proc_info", "cgroup_scope", "bin_sets"), or -1. */
+int sensor_exec_map_fd(struct sensor_exec *s, const char *name);
+/* Tell the kernel about processes that were running before the sensor (from the cache). */
+int sensor_exec_seed(struct sensor_exec *s, struct process_cache *c);
 /* Sum the per-CPU error counters into counts[ERR_COUNT]. */
 int sensor_exec_errors(struct sensor_exec *s, uint64_t counts[ERR_COUNT]);
 /* Route the ring buffer's exec, fork and exit records into the agent. */

@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "agent/export.h"
+#include "agent/generic_events.h"
+#include "agent/policies.h"
+#include "agent/sensor_generic.h"
 #include "agent/observer.h"
 #include "agent/sensor_exec.h"
 #include "agent/server.h"
@@ -189,6 +192,12 @@ int agent_stats_fill(struct agent *a, Fleet__GetStatsResponse *resp)
 		NULL);
 	counter(&c, "events.process_exit", a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_EXIT],
 		NULL);
+	counter(&c, "events.process_kprobe", a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_KPROBE],
+		NULL);
+	counter(&c, "events.process_tracepoint",
+		a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_TRACEPOINT], NULL);
+	counter(&c, "events.process_uprobe", a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_UPROBE],
+		NULL);
 	if (a->observer) {
 		observer_get_stats(a->observer, &os);
 		counter(&c, "ringbuf.records", os.records, "records read from the ring buffer");
@@ -201,6 +210,24 @@ int agent_stats_fill(struct agent *a, Fleet__GetStatsResponse *resp)
 				counter(&c, err_names[i], errs[i], NULL);
 	}
 	counter(&c, "decode.errors", a->decode_errors, "records that could not be decoded");
+	if (a->gevents) {
+		struct generic_events_stats gs;
+
+		generic_events_get_stats(a->gevents, &gs);
+		counter(&c, "events.policy", gs.events, "events of tracing policies");
+		counter(&c, "events.policy_unknown_hook", gs.unknown_hook,
+			"records of hooks deleted meanwhile");
+		counter(&c, "events.policy_process_misses", gs.process_misses, NULL);
+		counter(&c, "actions.get_url_ok", gs.get_url_ok, NULL);
+		counter(&c, "actions.get_url_failed", gs.get_url_failed, NULL);
+		counter(&c, "actions.dns_lookup_ok", gs.dns_ok, NULL);
+		counter(&c, "actions.dns_lookup_failed", gs.dns_failed, NULL);
+	}
+	if (a->generic && sensor_generic_errors(a->generic, errs) == 0) {
+		counter(&c, "bpf.policy_ringbuf_full", errs[ERR_RINGBUF_FULL],
+			"policy events lost to a full ring buffer");
+		counter(&c, "bpf.policy_map_full", errs[ERR_MAP_FULL], NULL);
+	}
 	process_cache_get_stats(a->cache, &pcs);
 	counter(&c, "process_cache.size", pcs.size, NULL);
 	counter(&c, "process_cache.capacity", pcs.capacity, NULL);
@@ -260,6 +287,151 @@ static void get_stats(struct rpc_call *call, const ProtobufCMessage *msg, void *
 	rpc_call_unref(call);
 }
 
+static grpc_status_code status_of_errno(int r)
+{
+	switch (r) {
+	case -EINVAL:
+		return GRPC_STATUS_INVALID_ARGUMENT;
+	case -EEXIST:
+		return GRPC_STATUS_ALREADY_EXISTS;
+	case -ENOENT:
+		return GRPC_STATUS_NOT_FOUND;
+	case -EOPNOTSUPP:
+		return GRPC_STATUS_FAILED_PRECONDITION;
+	case -ENOSPC:
+	case -ENOMEM:
+		return GRPC_STATUS_RESOURCE_EXHAUSTED;
+	default:
+		return GRPC_STATUS_INTERNAL;
+	}
+}
+
+static const char *domain_or(const char *d, const char *def)
+{
+	return d && *d ? d : def;
+}
+
+static void add_policy(struct rpc_call *call, const ProtobufCMessage *msg, void *ud)
+{
+	const Tetragon__AddTracingPolicyRequest *req = (const void *)msg;
+	Tetragon__AddTracingPolicyResponse resp = TETRAGON__ADD_TRACING_POLICY_RESPONSE__INIT;
+	char *err = NULL;
+	int r;
+
+	r = policies_add(ud, req->yaml, strlen(req->yaml), "policy",
+			 domain_or(req->domain, POLICY_DOMAIN_GRPC), MODE_REQ_KEEP, &err);
+	if (r < 0)
+		rpc_call_fail(call, status_of_errno(r), "%s", err ? err : strerror(-r));
+	else
+		rpc_call_reply(call, &resp.base);
+	free(err);
+	rpc_call_unref(call);
+}
+
+static void delete_policy(struct rpc_call *call, const ProtobufCMessage *msg, void *ud)
+{
+	const Tetragon__DeleteTracingPolicyRequest *req = (const void *)msg;
+	Tetragon__DeleteTracingPolicyResponse resp = TETRAGON__DELETE_TRACING_POLICY_RESPONSE__INIT;
+	int r;
+
+	r = policies_delete(ud, req->name, req->namespace_, req->domain);
+	if (r < 0)
+		rpc_call_fail(call, status_of_errno(r), "policy '%s' not found", req->name);
+	else
+		rpc_call_reply(call, &resp.base);
+	rpc_call_unref(call);
+}
+
+static void list_policies(struct rpc_call *call, const ProtobufCMessage *msg, void *ud)
+{
+	const Tetragon__ListTracingPoliciesRequest *req = (const void *)msg;
+	Tetragon__ListTracingPoliciesResponse resp = TETRAGON__LIST_TRACING_POLICIES_RESPONSE__INIT;
+	Tetragon__TracingPolicyStatus **list;
+	size_t n;
+	int r;
+
+	r = policies_status(ud, req->domain, &list, &n);
+	if (r < 0) {
+		rpc_call_fail(call, status_of_errno(r), "%s", strerror(-r));
+	} else {
+		resp.policies = list;
+		resp.n_policies = n;
+		rpc_call_reply(call, &resp.base);
+		policies_status_free(list, n);
+	}
+	rpc_call_unref(call);
+}
+
+static void configure(struct rpc_call *call, const char *name, const char *ns, const char *domain,
+		      int enable, enum policy_mode_req mode, struct agent *a,
+		      const ProtobufCMessage *resp)
+{
+	char *err = NULL;
+	int r;
+
+	r = policies_configure(a, name, ns, domain, enable, mode, &err);
+	if (r < 0)
+		rpc_call_fail(call, status_of_errno(r), "policy '%s': %s", name,
+			      err ? err : strerror(-r));
+	else
+		rpc_call_reply(call, resp);
+	free(err);
+	rpc_call_unref(call);
+}
+
+static void configure_policy(struct rpc_call *call, const ProtobufCMessage *msg, void *ud)
+{
+	const Tetragon__ConfigureTracingPolicyRequest *req = (const void *)msg;
+	Tetragon__ConfigureTracingPolicyResponse resp =
+		TETRAGON__CONFIGURE_TRACING_POLICY_RESPONSE__INIT;
+	enum policy_mode_req mode = MODE_REQ_KEEP;
+	int enable = -1;
+
+	if (req->_enable_case == TETRAGON__CONFIGURE_TRACING_POLICY_REQUEST___ENABLE_ENABLE)
+		enable = req->enable;
+	if (req->_mode_case == TETRAGON__CONFIGURE_TRACING_POLICY_REQUEST___MODE_MODE) {
+		if (req->mode == TETRAGON__TRACING_POLICY_MODE__TP_MODE_ENFORCE) {
+			mode = MODE_REQ_ENFORCE;
+		} else if (req->mode == TETRAGON__TRACING_POLICY_MODE__TP_MODE_MONITOR) {
+			mode = MODE_REQ_MONITOR;
+		} else {
+			rpc_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT,
+				      "mode must be enforce or monitor");
+			rpc_call_unref(call);
+			return;
+		}
+	}
+	configure(call, req->name, req->namespace_, req->domain, enable, mode, ud, &resp.base);
+}
+
+static void enable_policy(struct rpc_call *call, const ProtobufCMessage *msg, void *ud)
+{
+	const Tetragon__EnableTracingPolicyRequest *req = (const void *)msg;
+	Tetragon__EnableTracingPolicyResponse resp = TETRAGON__ENABLE_TRACING_POLICY_RESPONSE__INIT;
+
+	configure(call, req->name, req->namespace_, req->domain, 1, MODE_REQ_KEEP, ud, &resp.base);
+}
+
+static void disable_policy(struct rpc_call *call, const ProtobufCMessage *msg, void *ud)
+{
+	const Tetragon__DisableTracingPolicyRequest *req = (const void *)msg;
+	Tetragon__DisableTracingPolicyResponse resp =
+		TETRAGON__DISABLE_TRACING_POLICY_RESPONSE__INIT;
+
+	configure(call, req->name, req->namespace_, req->domain, 0, MODE_REQ_KEEP, ud, &resp.base);
+}
+
+static void list_domains(struct rpc_call *call, const ProtobufCMessage *msg, void *ud)
+{
+	Tetragon__ListDomainsResponse resp = TETRAGON__LIST_DOMAINS_RESPONSE__INIT;
+	const char *domains[8];
+
+	resp.n_domains = policies_domains(ud, domains, ARRAY_SIZE(domains));
+	resp.domains = (char **)domains;
+	rpc_call_reply(call, &resp.base);
+	rpc_call_unref(call);
+}
+
 static const struct rpc_method methods[] = {
 	{ "/tetragon.FineGuidanceSensors/GetEvents", RPC_SERVER_STREAM,
 	  &tetragon__get_events_request__descriptor, get_events },
@@ -267,6 +439,20 @@ static const struct rpc_method methods[] = {
 	  &tetragon__get_health_status_request__descriptor, get_health },
 	{ "/tetragon.FineGuidanceSensors/GetVersion", RPC_UNARY,
 	  &tetragon__get_version_request__descriptor, get_version },
+	{ "/tetragon.FineGuidanceSensors/AddTracingPolicy", RPC_UNARY,
+	  &tetragon__add_tracing_policy_request__descriptor, add_policy },
+	{ "/tetragon.FineGuidanceSensors/DeleteTracingPolicy", RPC_UNARY,
+	  &tetragon__delete_tracing_policy_request__descriptor, delete_policy },
+	{ "/tetragon.FineGuidanceSensors/ListTracingPolicies", RPC_UNARY,
+	  &tetragon__list_tracing_policies_request__descriptor, list_policies },
+	{ "/tetragon.FineGuidanceSensors/ConfigureTracingPolicy", RPC_UNARY,
+	  &tetragon__configure_tracing_policy_request__descriptor, configure_policy },
+	{ "/tetragon.FineGuidanceSensors/EnableTracingPolicy", RPC_UNARY,
+	  &tetragon__enable_tracing_policy_request__descriptor, enable_policy },
+	{ "/tetragon.FineGuidanceSensors/DisableTracingPolicy", RPC_UNARY,
+	  &tetragon__disable_tracing_policy_request__descriptor, disable_policy },
+	{ "/tetragon.FineGuidanceSensors/ListDomains", RPC_UNARY,
+	  &tetragon__list_domains_request__descriptor, list_domains },
 	{ "/fleet.Diagnostics/GetStats", RPC_UNARY, &fleet__get_stats_request__descriptor,
 	  get_stats },
 };

@@ -95,13 +95,13 @@ struct {
 } sel_stats SEC(".maps");
 
 /* Values of string and number filters. */
-#define STR_MAP(name, keytype)                                                             \
-	struct {                                                                           \
-		__uint(type, BPF_MAP_TYPE_HASH);                                           \
-		__uint(max_entries, 16384);                                                \
-		__uint(map_flags, BPF_F_NO_PREALLOC);                                      \
-		__type(key, keytype);                                                      \
-		__type(value, __u8);                                                       \
+#define STR_MAP(name, keytype)                        \
+	struct {                                      \
+		__uint(type, BPF_MAP_TYPE_HASH);      \
+		__uint(max_entries, 16384);           \
+		__uint(map_flags, BPF_F_NO_PREALLOC); \
+		__type(key, keytype);                 \
+		__type(value, __u8);                  \
 	} name SEC(".maps")
 
 STR_MAP(str_small, struct str_key_small);
@@ -423,8 +423,7 @@ static __always_inline __u32 read_fd(struct gen_aux *aux, __u32 tgid, struct gen
 }
 
 /* struct sockaddr as bytes: family, then what the agent and the selectors decode. */
-static __always_inline __u32 read_sockaddr(struct gen_arg_hdr *hd, __u8 *dst, __u64 ptr,
-					   bool user)
+static __always_inline __u32 read_sockaddr(struct gen_arg_hdr *hd, __u8 *dst, __u64 ptr, bool user)
 {
 	__u16 family = 0;
 	__u32 n;
@@ -510,6 +509,7 @@ __noinline int gen_read_arg(struct gen_scratch *s, struct gen_state *st, struct 
 	hd->value = v;
 	hd->flags = 0;
 	hd->orig_len = 0;
+	hd->slot = slot;
 	off += sizeof(*hd);
 	dst = &s->data[off & DATA_MASK];
 	max = room(off, a->max_len ? a->max_len : GEN_ARG_DATA_MAX);
@@ -575,8 +575,7 @@ __noinline int gen_read_arg(struct gen_scratch *s, struct gen_state *st, struct 
 		break;
 	}
 	case GEN_ARG_CHAR_IOVEC:
-		n = read_iovec(hd, dst, max,
-			       v, a->size_slot ? st->raw[(a->size_slot - 1) & 7] : 1);
+		n = read_iovec(hd, dst, max, v, a->size_slot ? st->raw[(a->size_slot - 1) & 7] : 1);
 		break;
 	case GEN_ARG_FD:
 		n = read_fd(aux, st->tgid, hd, dst, max, v);
@@ -1024,15 +1023,14 @@ static __always_inline bool in_init_user_ns(struct task_struct *task)
  * matchParentBinaries, matchNamespaces, matchNamespaceChanges,
  * matchCapabilities, matchCapabilityChanges. A global function, checked once.
  */
-__noinline int gen_process_match(struct gen_selector *sel, struct proc_info *pi, struct gen_aux *aux,
-				 __u32 tgid)
+__noinline int gen_process_match(struct gen_selector *sel, struct proc_info *pi,
+				 struct gen_aux *aux, __u32 tgid)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
 	if (!sel || !aux)
 		return 0;
-	if (sel->flags & GEN_SF_PIDS &&
-	    !pid_match(sel, pi, tgid, task_nspid(task)))
+	if (sel->flags & GEN_SF_PIDS && !pid_match(sel, pi, tgid, task_nspid(task)))
 		return 0;
 	if (sel->flags & GEN_SF_BINARIES) {
 		bool in = bin_match(aux, sel->bin_op, sel->bin_map_id, pi);
@@ -1529,6 +1527,10 @@ static __always_inline void tp_raw(void *ctx, struct gen_hook *h, struct gen_sta
 
 		if (i >= h->n_args)
 			break;
+		if (a->flags & GEN_AF_INLINE) {
+			st->raw[i] = (__u64)ctx + (a->offset & 0xfff);
+			continue;
+		}
 		bpf_probe_read_kernel(&v, a->size & 8 ? 8 : a->size & 7, ctx + (a->offset & 0xfff));
 		st->raw[i] = extend(v, a->size, a->type == GEN_ARG_INT);
 	}

@@ -62,6 +62,7 @@
 #define GEN_AF_RETURN_COPY (1 << 1) /* read the buffer when the function returns */
 #define GEN_AF_SIZE_FROM_RET (1 << 2) /* char_buf size is the return value */
 #define GEN_AF_DEREF (1 << 3) /* the value is a pointer to the object (kernel_cap_t *) */
+#define GEN_AF_INLINE (1 << 4) /* a char array inside the tracepoint record */
 
 struct gen_arg {
 	__u32 max_len; /* bytes of data to read (strings, buffers) */
@@ -225,7 +226,7 @@ struct gen_selector {
  * GEN_SEL_KEY(hook_id, i), so that the programs never index an array with a
  * selector number.
  */
-#define GEN_SEL_KEY(hook_id, i) ((hook_id) * 8 + (i))
+#define GEN_SEL_KEY(hook_id, i) ((hook_id)*8 + (i))
 
 struct gen_hook {
 	struct gen_arg args[GEN_ARG_SLOTS]; /* args, then data; the return value in GEN_RET_ARG */
@@ -309,7 +310,8 @@ struct gen_arg_hdr {
 	__u32 orig_len;
 	__u64 value; /* the raw value: the number, the pointer, the fd */
 	__u32 flags;
-	__u32 pad;
+	__u8 slot; /* which argument; GEN_RET_ARG for the return value */
+	__u8 pad[3];
 };
 
 /* FollowFD: the path a process's fd was opened with. */

@@ -61,3 +61,4 @@ int cli_call(grpc_channel *ch, const char *method, const ProtobufCMessage *req,
 int cmd_getevents(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_tracingpolicy(int argc, char **argv);

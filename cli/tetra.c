@@ -27,6 +27,8 @@ static const struct cmd commands[] = {
 	  "Print events (live from the server, or JSON lines on stdin)" },
 	{ "status", cmd_status, "Print the server's health and counters" },
 	{ "version", cmd_version, "Print the version of tetra (and with --server, the server's)" },
+	{ "tracingpolicy", cmd_tracingpolicy, "Manage tracing policies (alias: tp)" },
+	{ "tp", cmd_tracingpolicy, NULL },
 	{ 0 },
 };
 
@@ -34,7 +36,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: tetra [GLOBAL OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
 	for (const struct cmd *c = commands; c->name; c++)
-		fprintf(f, "  %-16s %s\n", c->name, c->help);
+		if (c->help)
+			fprintf(f, "  %-16s %s\n", c->name, c->help);
 	fprintf(f,
 		"\nGlobal options:\n"
 		"  --server-address ADDR   gRPC server: unix:///path, host:port (default: the agent's\n"

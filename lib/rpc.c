@@ -378,6 +378,7 @@ static void notify_close(struct rpc_call *c)
 
 static void pump(struct rpc_call *c)
 {
+	grpc_slice details;
 	grpc_op ops[3];
 	size_t n = 0;
 	grpc_call_error e;
@@ -408,8 +409,8 @@ static void pump(struct rpc_call *c)
 		n++;
 	}
 	if (c->finishing && c->q_len == 0) {
-		grpc_slice details =
-			grpc_slice_from_static_string(c->fin_details ? c->fin_details : "");
+		/* the slice must live until start_batch has copied it */
+		details = grpc_slice_from_static_string(c->fin_details ? c->fin_details : "");
 
 		ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
 		ops[n].data.send_status_from_server.status = c->fin_code;

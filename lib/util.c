@@ -159,10 +159,8 @@ ssize_t base64_decode(const char *in, size_t n, void *out, size_t out_size)
 {
 	unsigned char *o = out;
 	uint32_t acc = 0;
-	size_t len = 0;
+	size_t len = 0, pad = 0;
 	int bits = 0;
-
-	size_t pad = 0;
 
 	while (n > 0 && in[n - 1] == '=' && pad < 2) {
 		n--;

@@ -14,11 +14,11 @@
  * v & mask, computed so that clang cannot drop the mask on a value it believes
  * bounded: the verifier, which tracks registers not C values, needs it.
  */
-#define BOUND(v, mask)                                                                     \
-	({                                                                                 \
-		__u32 _v = (v);                                                            \
-		barrier_var(_v);                                                           \
-		_v &(mask);                                                                \
+#define BOUND(v, mask)           \
+	({                       \
+		__u32 _v = (v);  \
+		barrier_var(_v); \
+		_v &(mask);      \
 	})
 
 /* libbpf 1.1 has no sixth-argument accessor */

@@ -663,6 +663,14 @@ int policy_parse_buffer_all(const char *buf, size_t len, const char *filename, s
 int policy_parse_file(const char *path, struct policy **ret, struct policy_errors *errs);
 int policy_parse_file_all(const char *path, struct policy **ret, struct policy_errors *errs);
 
+/*
+ * Rewrite policy YAML so that every document's spec.options sets policy-mode to mode
+ * ("enforce" or "monitor"), replacing a policy-mode option that is there. Comments and
+ * formatting are not kept. On success *ret is the new text (free() it). Returns -EINVAL
+ * for text that is not YAML with a spec mapping.
+ */
+int policy_yaml_set_mode(const char *yaml, size_t len, const char *mode, char **ret);
+
 /* Free a policy and the policies after it (->next). NULL-safe; returns NULL. */
 struct policy *policy_free(struct policy *p);
 

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The policy compiler: a parsed TracingPolicy (lib/policy) becomes, per hook,
+ * the gen_hook and gen_selector values of the generic programs, the values of
+ * its string and number filters, where to attach, and what user space needs to
+ * turn the hook's records into events. Errors are reported like the parser's,
+ * with the file, line, column and YAML path of what cannot be compiled.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/generic.h"
+#include "lib/policy/policy.h"
+
+struct sensor_generic;
+struct gen_link;
+
+/* What the kernel offers, as found at start (agent/probe.c); decides the mechanisms. */
+struct kernel_features {
+	bool kprobe;
+	bool kprobe_multi;
+	bool fentry;
+	bool fmod_ret;
+	bool lsm;
+	bool override_return;
+	bool send_signal;
+	bool syscall_tracepoints;
+	bool raw_tp_cookie;
+};
+
+/* A value set of a filter, inserted into the generic maps under map_id. */
+enum cset_kind {
+	CSET_STRINGS, /* exact strings */
+	CSET_PREFIX,
+	CSET_POSTFIX,
+	CSET_NUMBERS,
+	CSET_ADDR6,
+};
+
+struct cset {
+	enum cset_kind kind;
+	uint32_t map_id;
+	char **strs; /* strings, prefixes, postfixes */
+	size_t *lens;
+	uint64_t *nums;
+	uint8_t (*addrs)[16];
+	uint8_t *prefix_lens;
+	size_t n;
+};
+
+/* What decoding a record needs about one argument. */
+struct carg {
+	enum policy_arg_type type; /* the policy's type (after inference) */
+	const char *label; /* points into the policy */
+	bool present;
+};
+
+/* Per-selector information the kernel does not need. */
+struct csel_meta {
+	const char *label;
+	const char *url; /* GetUrl */
+	const char *fqdn; /* DnsLookup */
+};
+
+struct chook {
+	enum policy_hook_kind section; /* kprobes, tracepoints, uprobes... */
+	unsigned index; /* in its section */
+	struct gen_hook gh;
+	struct gen_selector sel[GEN_MAX_SELECTORS];
+	struct csel_meta sel_meta[GEN_MAX_SELECTORS];
+	struct carg args[GEN_ARG_SLOTS];
+	/* where to attach */
+	char *tp_category; /* tracepoint and syscall hooks */
+	char *tp_name;
+	char *tp_exit_name; /* syscalls with return: the sys_exit_ tracepoint */
+	bool raw;
+	char *uprobe_path;
+	char *uprobe_symbol;
+	uint64_t uprobe_offset;
+	char *mechanism; /* "tracepoint", "syscall tracepoint", "raw tracepoint", "uprobe" */
+	/* for events */
+	char *function_name; /* kprobes: "__x64_sys_openat"; uprobes: the symbol */
+	const char *subsys, *event, *path; /* tracepoints, uprobes */
+	const char *message;
+	char **tags;
+	size_t n_tags;
+	char *description; /* for hook statuses */
+	/* attached */
+	struct gen_link *link;
+	struct gen_link *exit_link;
+	bool installed;
+};
+
+struct cbin_set {
+	char *path;
+	uint64_t bit;
+};
+
+struct cpolicy {
+	struct chook *hooks;
+	size_t n_hooks;
+	struct cset *sets;
+	size_t n_sets;
+	struct cbin_set *bin_sets;
+	size_t n_bin_sets;
+	uint64_t bin_bits; /* followChildren bits allocated */
+	uint32_t policy_id;
+	uint64_t kernel_memory; /* estimate of what the maps hold for this policy */
+	bool has_enforcement;
+};
+
+/*
+ * Compile p. Ids (policy, hooks, value sets, followChildren bits) are allocated
+ * from g. On success returns 0 and *ret owns the result (cpolicy_free()). On
+ * failure returns -EINVAL (errors in errs), -EOPNOTSUPP (the kernel lacks what a
+ * hook needs, said in errs), -ENOENT (no such tracepoint, binary or symbol) or
+ * -ENOSPC; nothing stays allocated.
+ */
+int compile_policy(const struct policy *p, struct sensor_generic *g,
+		   const struct kernel_features *kf, struct cpolicy **ret,
+		   struct policy_errors *errs);
+/* Release the ids and memory (does not touch the kernel: see policies.c). */
+struct cpolicy *cpolicy_free(struct cpolicy *c, struct sensor_generic *g);
+
+/* A tracepoint's record format from tracefs, for argument offsets and types. */
+struct tp_field {
+	char name[64];
+	char type[128];
+	uint16_t offset;
+	uint16_t size;
+	bool is_signed;
+};
+
+/* Read the fields of subsystem/event (common fields included). Returns the count or -errno. */
+int tracepoint_format(const char *subsystem, const char *event, struct tp_field *fields,
+		      size_t max);

@@ -1,0 +1,622 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent/sensor_exec.h"
+#include "agent/sensor_generic.h"
+#include "bpf/process.h"
+#include "generic.skel.h"
+#include "lib/util.h"
+
+#define MAX_MAP_IDS 1024 /* the size of the str_lpm outer map */
+
+struct bitmap {
+	uint64_t *bits;
+	uint32_t n; /* ids 1..n-1 are usable; 0 is never handed out */
+};
+
+/* A copy of the programs loaded for one raw tracepoint, on kernels without raw_tp cookies. */
+struct raw_copy {
+	struct raw_copy *next;
+	struct generic_bpf *skel;
+	uint32_t hook_id;
+};
+
+struct sensor_generic {
+	struct generic_bpf *skel;
+	int exec_events_fd, exec_proc_fd, exec_scope_fd, bin_sets_fd;
+	bool scoped;
+	const char *btf_path;
+	int lpm_fds[MAX_MAP_IDS]; /* inner tries by map_id, -1 none */
+	struct bitmap policy_ids, hook_ids, map_ids;
+	uint64_t bin_bits; /* followChildren bits in use */
+	struct raw_copy *raw_copies;
+};
+
+static int bitmap_init(struct bitmap *b, uint32_t n)
+{
+	b->bits = calloc((n + 63) / 64, sizeof(uint64_t));
+	if (!b->bits)
+		return -ENOMEM;
+	b->n = n;
+	return 0;
+}
+
+static int bitmap_alloc(struct bitmap *b, uint32_t *id)
+{
+	for (uint32_t i = 1; i < b->n; i++) {
+		if (!(b->bits[i / 64] & (1ull << (i % 64)))) {
+			b->bits[i / 64] |= 1ull << (i % 64);
+			*id = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void bitmap_free(struct bitmap *b, uint32_t id)
+{
+	if (id > 0 && id < b->n)
+		b->bits[id / 64] &= ~(1ull << (id % 64));
+}
+
+/* Hand the process sensor's shared maps to a skeleton before it loads. */
+static int reuse_maps(struct sensor_generic *g, struct generic_bpf *skel, bool all)
+{
+	int r;
+
+	r = bpf_map__reuse_fd(skel->maps.events, g->exec_events_fd);
+	if (r == 0)
+		r = bpf_map__reuse_fd(skel->maps.proc_info, g->exec_proc_fd);
+	if (r == 0)
+		r = bpf_map__reuse_fd(skel->maps.cgroup_scope, g->exec_scope_fd);
+	if (r < 0 || !all)
+		return r;
+	/* a per-hook copy shares everything with the main instance */
+	for (struct bpf_map *m = bpf_object__next_map(skel->obj, NULL); m;
+	     m = bpf_object__next_map(skel->obj, m)) {
+		struct bpf_map *mine;
+
+		if (bpf_map__is_internal(m))
+			continue;
+		mine = bpf_object__find_map_by_name(g->skel->obj, bpf_map__name(m));
+		if (!mine || bpf_map__fd(mine) < 0)
+			continue;
+		if (m == skel->maps.events || m == skel->maps.proc_info ||
+		    m == skel->maps.cgroup_scope)
+			continue;
+		r = bpf_map__reuse_fd(m, bpf_map__fd(mine));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int open_skel(struct sensor_generic *g, uint32_t fixed_hook_id, struct generic_bpf **ret)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = g->btf_path);
+	struct generic_bpf *skel;
+	int r;
+
+	skel = generic_bpf__open_opts(&opts);
+	if (!skel)
+		return -errno;
+	skel->rodata->scope_cgroup = g->scoped;
+	skel->rodata->fixed_hook_id = fixed_hook_id;
+	r = reuse_maps(g, skel, fixed_hook_id != 0);
+	if (r == 0 && fixed_hook_id) {
+		/* only the raw tracepoint program of a copy is needed */
+		bpf_program__set_autoload(skel->progs.generic_tp, false);
+		bpf_program__set_autoload(skel->progs.generic_tp_exit, false);
+		bpf_program__set_autoload(skel->progs.generic_uprobe, false);
+		bpf_program__set_autoload(skel->progs.generic_uretprobe, false);
+	}
+	if (r == 0)
+		r = generic_bpf__load(skel);
+	if (r < 0) {
+		generic_bpf__destroy(skel);
+		return r;
+	}
+	*ret = skel;
+	return 0;
+}
+
+int sensor_generic_load(struct sensor_exec *exec, int scope_cgroup_fd, const char *btf_path,
+			struct sensor_generic **ret)
+{
+	struct sensor_generic *g;
+	int r;
+
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	for (int i = 0; i < MAX_MAP_IDS; i++)
+		g->lpm_fds[i] = -1;
+	g->exec_events_fd = sensor_exec_map_fd(exec, "events");
+	g->exec_proc_fd = sensor_exec_map_fd(exec, "proc_info");
+	g->exec_scope_fd = sensor_exec_map_fd(exec, "cgroup_scope");
+	g->bin_sets_fd = sensor_exec_map_fd(exec, "bin_sets");
+	g->scoped = scope_cgroup_fd >= 0;
+	g->btf_path = btf_path;
+	r = bitmap_init(&g->policy_ids, GEN_MAX_POLICIES);
+	if (r == 0)
+		r = bitmap_init(&g->hook_ids, GEN_MAX_HOOKS);
+	if (r == 0)
+		r = bitmap_init(&g->map_ids, MAX_MAP_IDS);
+	if (r == 0)
+		r = open_skel(g, 0, &g->skel);
+	if (r < 0) {
+		sensor_generic_free(g);
+		return r;
+	}
+	*ret = g;
+	return 0;
+}
+
+struct sensor_generic *sensor_generic_free(struct sensor_generic *g)
+{
+	if (!g)
+		return NULL;
+	while (g->raw_copies) {
+		struct raw_copy *c = g->raw_copies;
+
+		g->raw_copies = c->next;
+		generic_bpf__destroy(c->skel);
+		free(c);
+	}
+	for (int i = 0; i < MAX_MAP_IDS; i++)
+		if (g->lpm_fds[i] >= 0)
+			close(g->lpm_fds[i]);
+	generic_bpf__destroy(g->skel);
+	free(g->policy_ids.bits);
+	free(g->hook_ids.bits);
+	free(g->map_ids.bits);
+	free(g);
+	return NULL;
+}
+
+int sensor_generic_alloc_policy_id(struct sensor_generic *g, uint32_t *id)
+{
+	return bitmap_alloc(&g->policy_ids, id);
+}
+
+void sensor_generic_free_policy_id(struct sensor_generic *g, uint32_t id)
+{
+	bitmap_free(&g->policy_ids, id);
+}
+
+int sensor_generic_alloc_hook_id(struct sensor_generic *g, uint32_t *id)
+{
+	return bitmap_alloc(&g->hook_ids, id);
+}
+
+void sensor_generic_free_hook_id(struct sensor_generic *g, uint32_t id)
+{
+	bitmap_free(&g->hook_ids, id);
+}
+
+int sensor_generic_alloc_map_id(struct sensor_generic *g, uint32_t *id)
+{
+	return bitmap_alloc(&g->map_ids, id);
+}
+
+void sensor_generic_free_map_id(struct sensor_generic *g, uint32_t id)
+{
+	bitmap_free(&g->map_ids, id);
+}
+
+int sensor_generic_alloc_bin_bit(struct sensor_generic *g, uint64_t *bit)
+{
+	for (int i = 0; i < 64; i++) {
+		if (!(g->bin_bits & (1ull << i))) {
+			g->bin_bits |= 1ull << i;
+			*bit = 1ull << i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void sensor_generic_free_bin_bit(struct sensor_generic *g, uint64_t bit)
+{
+	g->bin_bits &= ~bit;
+}
+
+static int update(int fd, const void *k, const void *v, uint64_t flags)
+{
+	return bpf_map_update_elem(fd, k, v, flags) < 0 ? -errno : 0;
+}
+
+int sensor_generic_set_policy(struct sensor_generic *g, uint32_t policy_id, bool enabled,
+			      uint8_t mode)
+{
+	struct gen_policy_conf pc = { .enabled = enabled, .mode = mode };
+
+	return update(bpf_map__fd(g->skel->maps.policy_conf), &policy_id, &pc, BPF_ANY);
+}
+
+int sensor_generic_put_hook(struct sensor_generic *g, const struct gen_hook *h,
+			    const struct gen_selector *sels, unsigned n_sels)
+{
+	int r = 0;
+
+	for (unsigned i = 0; i < n_sels && r == 0; i++) {
+		uint32_t key = GEN_SEL_KEY(h->hook_id, i);
+
+		r = update(bpf_map__fd(g->skel->maps.selectors), &key, &sels[i], BPF_ANY);
+	}
+	if (r == 0)
+		r = update(bpf_map__fd(g->skel->maps.hooks), &h->hook_id, h, BPF_ANY);
+	if (r < 0)
+		sensor_generic_del_hook(g, h->hook_id, n_sels);
+	return r;
+}
+
+void sensor_generic_del_hook(struct sensor_generic *g, uint32_t hook_id, unsigned n_sels)
+{
+	bpf_map_delete_elem(bpf_map__fd(g->skel->maps.hooks), &hook_id);
+	for (unsigned i = 0; i < GEN_MAX_SELECTORS; i++) {
+		uint32_t key = GEN_SEL_KEY(hook_id, i);
+
+		bpf_map_delete_elem(bpf_map__fd(g->skel->maps.selectors), &key);
+		bpf_map_delete_elem(bpf_map__fd(g->skel->maps.sel_stats), &key);
+	}
+	(void)n_sels;
+}
+
+/* The bucket map and key for a string of len bytes, as bpf/generic.bpf.c looks it up. */
+static int string_key(struct sensor_generic *g, uint32_t map_id, const char *s, size_t len,
+		      struct str_key_large *k, int *fd)
+{
+	memset(k, 0, sizeof(*k));
+	k->map_id = map_id;
+	k->len = (uint32_t)len;
+	if (len < STR_BUCKET_SMALL)
+		*fd = bpf_map__fd(g->skel->maps.str_small);
+	else if (len < STR_BUCKET_MEDIUM)
+		*fd = bpf_map__fd(g->skel->maps.str_medium);
+	else if (len < STR_BUCKET_LARGE)
+		*fd = bpf_map__fd(g->skel->maps.str_large);
+	else
+		return -E2BIG;
+	memcpy(k->s, s, len);
+	return 0;
+}
+
+int sensor_generic_add_string(struct sensor_generic *g, uint32_t map_id, const char *s,
+			      size_t len)
+{
+	struct str_key_large *k = malloc(sizeof(*k));
+	uint8_t one = 1;
+	int fd, r;
+
+	if (!k)
+		return -ENOMEM;
+	r = string_key(g, map_id, s, len, k, &fd);
+	if (r == 0)
+		r = update(fd, k, &one, BPF_ANY);
+	free(k);
+	return r;
+}
+
+void sensor_generic_del_string(struct sensor_generic *g, uint32_t map_id, const char *s,
+			       size_t len)
+{
+	struct str_key_large *k = malloc(sizeof(*k));
+	int fd;
+
+	if (k && string_key(g, map_id, s, len, k, &fd) == 0)
+		bpf_map_delete_elem(fd, k);
+	free(k);
+}
+
+struct lpm_key {
+	uint32_t prefixlen;
+	char s[STR_PREFIX_MAX];
+};
+
+int sensor_generic_add_lpm(struct sensor_generic *g, uint32_t map_id, const char *const *vals,
+			   size_t n, bool reverse)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+	uint8_t one = 1;
+	int fd, r = 0;
+
+	if (map_id >= MAX_MAP_IDS)
+		return -EINVAL;
+	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "str_lpm_inner", sizeof(struct lpm_key), 1,
+			    1024, &opts);
+	if (fd < 0)
+		return -errno;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct lpm_key k;
+		size_t len = strlen(vals[i]);
+
+		memset(&k, 0, sizeof(k));
+		if (len > (reverse ? STR_POSTFIX_MAX : STR_PREFIX_MAX)) {
+			r = -E2BIG;
+			break;
+		}
+		for (size_t c = 0; c < len; c++)
+			k.s[c] = reverse ? vals[i][len - 1 - c] : vals[i][c];
+		k.prefixlen = (uint32_t)len * 8;
+		r = update(fd, &k, &one, BPF_ANY);
+	}
+	if (r == 0)
+		r = update(bpf_map__fd(g->skel->maps.str_lpm), &map_id, &fd, BPF_ANY);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	g->lpm_fds[map_id] = fd;
+	return 0;
+}
+
+void sensor_generic_del_lpm(struct sensor_generic *g, uint32_t map_id)
+{
+	if (map_id >= MAX_MAP_IDS || g->lpm_fds[map_id] < 0)
+		return;
+	bpf_map_delete_elem(bpf_map__fd(g->skel->maps.str_lpm), &map_id);
+	close(g->lpm_fds[map_id]);
+	g->lpm_fds[map_id] = -1;
+}
+
+int sensor_generic_add_num(struct sensor_generic *g, uint32_t map_id, uint64_t v)
+{
+	struct num_key k = { .map_id = map_id, .value = v };
+	uint8_t one = 1;
+
+	return update(bpf_map__fd(g->skel->maps.num_set), &k, &one, BPF_ANY);
+}
+
+void sensor_generic_del_num(struct sensor_generic *g, uint32_t map_id, uint64_t v)
+{
+	struct num_key k = { .map_id = map_id, .value = v };
+
+	bpf_map_delete_elem(bpf_map__fd(g->skel->maps.num_set), &k);
+}
+
+int sensor_generic_add_addr6(struct sensor_generic *g, uint32_t map_id, const uint8_t addr[16],
+			     unsigned prefix_len)
+{
+	struct addr6_key k = { .prefixlen = 32 + prefix_len, .map_id = map_id };
+	uint8_t one = 1;
+
+	memcpy(k.addr, addr, 16);
+	return update(bpf_map__fd(g->skel->maps.addr6), &k, &one, BPF_ANY);
+}
+
+void sensor_generic_del_addr6(struct sensor_generic *g, uint32_t map_id, const uint8_t addr[16],
+			      unsigned prefix_len)
+{
+	struct addr6_key k = { .prefixlen = 32 + prefix_len, .map_id = map_id };
+
+	memcpy(k.addr, addr, 16);
+	bpf_map_delete_elem(bpf_map__fd(g->skel->maps.addr6), &k);
+}
+
+int sensor_generic_add_bin_set(struct sensor_generic *g, const char *path, uint64_t bit)
+{
+	struct bin_key k;
+	uint64_t bits = 0;
+
+	memset(&k, 0, sizeof(k));
+	if (strlen(path) >= sizeof(k.path))
+		return -E2BIG;
+	strcpy(k.path, path);
+	bpf_map_lookup_elem(g->bin_sets_fd, &k, &bits);
+	bits |= bit;
+	return update(g->bin_sets_fd, &k, &bits, BPF_ANY);
+}
+
+void sensor_generic_del_bin_set(struct sensor_generic *g, const char *path, uint64_t bit)
+{
+	struct bin_key k;
+	uint64_t bits = 0;
+
+	memset(&k, 0, sizeof(k));
+	if (strlen(path) >= sizeof(k.path))
+		return;
+	strcpy(k.path, path);
+	if (bpf_map_lookup_elem(g->bin_sets_fd, &k, &bits) < 0)
+		return;
+	bits &= ~bit;
+	if (bits)
+		bpf_map_update_elem(g->bin_sets_fd, &k, &bits, BPF_ANY);
+	else
+		bpf_map_delete_elem(g->bin_sets_fd, &k);
+}
+
+static int wrap(struct bpf_link *bl, int fd, struct gen_link **ret)
+{
+	struct gen_link *l;
+
+	if (!bl && fd < 0)
+		return -errno;
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		if (bl)
+			bpf_link__destroy(bl);
+		else
+			close(fd);
+		return -ENOMEM;
+	}
+	l->link = bl;
+	l->fd = bl ? -1 : fd;
+	*ret = l;
+	return 0;
+}
+
+struct gen_link *gen_link_destroy(struct gen_link *l)
+{
+	if (!l)
+		return NULL;
+	if (l->link)
+		bpf_link__destroy(l->link);
+	else if (l->fd >= 0)
+		close(l->fd);
+	free(l);
+	return NULL;
+}
+
+int sensor_generic_attach_tp(struct sensor_generic *g, const char *category, const char *name,
+			     uint32_t hook_id, bool exit_side, struct gen_link **ret)
+{
+	LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = hook_id);
+	struct bpf_link *bl;
+
+	bl = bpf_program__attach_tracepoint_opts(exit_side ? g->skel->progs.generic_tp_exit :
+							     g->skel->progs.generic_tp,
+						 category, name, &opts);
+	return wrap(bl, -1, ret);
+}
+
+/* BPF_RAW_TRACEPOINT_OPEN with a cookie (6.10+); the UAPI headers here predate the field. */
+static int raw_tp_open_cookie(int prog_fd, const char *name, uint64_t cookie)
+{
+	struct {
+		uint64_t name;
+		uint32_t prog_fd;
+		uint32_t pad;
+		uint64_t cookie;
+	} attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.name = (uint64_t)(uintptr_t)name;
+	attr.prog_fd = (uint32_t)prog_fd;
+	attr.cookie = cookie;
+	return (int)syscall(__NR_bpf, BPF_RAW_TRACEPOINT_OPEN, &attr, sizeof(attr));
+}
+
+int sensor_generic_attach_raw_tp(struct sensor_generic *g, const char *name, uint32_t hook_id,
+				 struct gen_link **ret)
+{
+	struct raw_copy *c;
+	struct bpf_link *bl;
+	int fd, r;
+
+	fd = raw_tp_open_cookie(bpf_program__fd(g->skel->progs.generic_rawtp), name, hook_id);
+	if (fd >= 0)
+		return wrap(NULL, fd, ret);
+	if (errno != E2BIG && errno != EINVAL)
+		return -errno;
+	/* no cookies for raw tracepoints here: a copy of the program that knows its hook */
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	r = open_skel(g, hook_id, &c->skel);
+	if (r < 0) {
+		free(c);
+		return r;
+	}
+	bl = bpf_program__attach_raw_tracepoint(c->skel->progs.generic_rawtp, name);
+	if (!bl) {
+		r = -errno;
+		generic_bpf__destroy(c->skel);
+		free(c);
+		return r;
+	}
+	c->hook_id = hook_id;
+	c->next = g->raw_copies;
+	g->raw_copies = c;
+	return wrap(bl, -1, ret);
+}
+
+int sensor_generic_attach_uprobe(struct sensor_generic *g, const char *path, const char *symbol,
+				 uint64_t offset, uint32_t hook_id, bool ret_probe,
+				 struct gen_link **ret)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = hook_id, .retprobe = ret_probe,
+		    .func_name = symbol);
+	struct bpf_link *bl;
+
+	bl = bpf_program__attach_uprobe_opts(ret_probe ? g->skel->progs.generic_uretprobe :
+							 g->skel->progs.generic_uprobe,
+					     -1, path, (size_t)offset, &opts);
+	return wrap(bl, -1, ret);
+}
+
+static int sum_percpu(int fd, const void *key, size_t n, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+	int r = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu * n, sizeof(uint64_t));
+	if (!vals)
+		return -ENOMEM;
+	memset(out, 0, n * sizeof(uint64_t));
+	if (bpf_map_lookup_elem(fd, key, vals) < 0) {
+		r = -errno;
+	} else {
+		for (int c = 0; c < ncpu; c++)
+			for (size_t i = 0; i < n; i++)
+				out[i] += vals[(size_t)c * n + i];
+	}
+	free(vals);
+	return r;
+}
+
+int sensor_generic_policy_counters(struct sensor_generic *g, uint32_t policy_id,
+				   uint64_t out[GEN_CNT_MAX])
+{
+	int fd = bpf_map__fd(g->skel->maps.policy_stats);
+
+	for (uint32_t i = 0; i < GEN_CNT_MAX; i++) {
+		uint32_t k = policy_id * GEN_CNT_MAX + i;
+		int r = sum_percpu(fd, &k, 1, &out[i]);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int sensor_generic_selector_counters(struct sensor_generic *g, uint32_t hook_id, uint32_t sel,
+				     uint64_t out[GEN_CNT_MAX])
+{
+	uint32_t k = GEN_SEL_KEY(hook_id, sel);
+	int r = sum_percpu(bpf_map__fd(g->skel->maps.sel_stats), &k, GEN_CNT_MAX, out);
+
+	return r == -ENOENT ? 0 : r;
+}
+
+void sensor_generic_clear_counters(struct sensor_generic *g, uint32_t policy_id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(g->skel->maps.policy_stats);
+	uint64_t *zero;
+
+	if (ncpu <= 0)
+		return;
+	zero = calloc((size_t)ncpu, sizeof(uint64_t));
+	if (!zero)
+		return;
+	for (uint32_t i = 0; i < GEN_CNT_MAX; i++) {
+		uint32_t k = policy_id * GEN_CNT_MAX + i;
+
+		bpf_map_update_elem(fd, &k, zero, BPF_ANY);
+	}
+	free(zero);
+}
+
+int sensor_generic_errors(struct sensor_generic *g, uint64_t counts[ERR_COUNT])
+{
+	int fd = bpf_map__fd(g->skel->maps.gen_errors);
+
+	for (uint32_t k = 0; k < ERR_COUNT; k++) {
+		int r = sum_percpu(fd, &k, 1, &counts[k]);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
