@@ -46,8 +46,7 @@ static void fail(struct cctx *x, int err, const struct policy_pos *pos, const ch
 /* ---------------------------------------------------------------------------------------- */
 /* Tracepoint formats */
 
-int tracepoint_format(const char *subsystem, const char *event, struct tp_field *fields,
-		      size_t max)
+int tracepoint_format(const char *subsystem, const char *event, struct tp_field *fields, size_t max)
 {
 	_cleanup_free_ char *text = NULL;
 	char path[512];
@@ -89,8 +88,8 @@ int tracepoint_format(const char *subsystem, const char *event, struct tp_field 
 		snprintf(t->type, sizeof(t->type), "%.*s", (int)(name - f), f);
 		/* keep array brackets in the type: they make a string */
 		if (strchr(name, '['))
-			snprintf(t->type + strlen(t->type), sizeof(t->type) - strlen(t->type),
-				 "%s", strchr(name, '['));
+			snprintf(t->type + strlen(t->type), sizeof(t->type) - strlen(t->type), "%s",
+				 strchr(name, '['));
 		for (size_t k = strlen(t->type); k > 0 && t->type[k - 1] == ' '; k--)
 			t->type[k - 1] = '\0';
 		o = strstr(semi + 1, "offset:");
@@ -299,10 +298,10 @@ static bool compile_arg(struct cctx *x, struct chook *h, const struct hook_src *
 	}
 	g->type = gen_type(type);
 	if (!g->type) {
-		fail(x, -EOPNOTSUPP, tpos,
-		     "argument type '%s' cannot be read on a %s hook%s",
+		fail(x, -EOPNOTSUPP, tpos, "argument type '%s' cannot be read on a %s hook%s",
 		     policy_arg_type_name(type), h->mechanism,
-		     src->kind == GEN_HOOK_KPROBE ? "" : "; hook a kernel function (kprobes) for it");
+		     src->kind == GEN_HOOK_KPROBE ? "" :
+						    "; hook a kernel function (kprobes) for it");
 		return false;
 	}
 	if (is_kernel_object(g->type) &&
@@ -380,7 +379,8 @@ static void compile_size_args(struct cctx *x, struct chook *h, const struct poli
 			if (src->kind == GEN_HOOK_TRACEPOINT) {
 				if ((int)(a->size_arg_index - 1) >= src->n_fields) {
 					fail(x, -EINVAL, policy_node_pos(&a->node, "sizeArgIndex"),
-					     "no field %u in the tracepoint", a->size_arg_index - 1);
+					     "no field %u in the tracepoint",
+					     a->size_arg_index - 1);
 					continue;
 				}
 				h->gh.args[s].offset = src->fields[a->size_arg_index - 1].offset;
@@ -853,9 +853,7 @@ static bool compile_cap_filter(struct cctx *x, const struct policy_cap_filter *p
 			       struct gen_cap_filter *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->type = pc->type == POLICY_CAP_INHERITABLE ? 1 :
-		  pc->type == POLICY_CAP_PERMITTED   ? 2 :
-						       0;
+	f->type = pc->type == POLICY_CAP_INHERITABLE ? 1 : pc->type == POLICY_CAP_PERMITTED ? 2 : 0;
 	f->op = (uint8_t)pc->op;
 	f->ns_cap = pc->is_namespace_capability;
 	for (size_t i = 0; i < pc->nr_values; i++)
@@ -1221,8 +1219,8 @@ static void compile_uprobe(struct cctx *x, const struct policy_hook *ph, unsigne
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct chook *h = new_hook(x, POLICY_HOOK_UPROBE, index, ph, GEN_HOOK_UPROBE,
-					   "uprobe");
+		struct chook *h =
+			new_hook(x, POLICY_HOOK_UPROBE, index, ph, GEN_HOOK_UPROBE, "uprobe");
 
 		if (!h)
 			return;
@@ -1310,14 +1308,15 @@ int compile_policy(const struct policy *p, struct sensor_generic *g,
 	/* what the kernel maps will hold for it, roughly: entries plus their overhead */
 	x.c->kernel_memory = 0;
 	for (size_t i = 0; i < x.c->n_hooks; i++)
-		x.c->kernel_memory += sizeof(struct gen_hook) + 64 +
-				      x.c->hooks[i].gh.n_selectors * (sizeof(struct gen_selector) + 64);
+		x.c->kernel_memory +=
+			sizeof(struct gen_hook) + 64 +
+			x.c->hooks[i].gh.n_selectors * (sizeof(struct gen_selector) + 64);
 	for (size_t i = 0; i < x.c->n_sets; i++) {
 		const struct cset *s = &x.c->sets[i];
 
 		for (size_t k = 0; k < s->n; k++) {
 			if (s->kind == CSET_STRINGS)
-				x.c->kernel_memory += 64 + (s->lens[k] < STR_BUCKET_SMALL ? 72 :
+				x.c->kernel_memory += 64 + (s->lens[k] < STR_BUCKET_SMALL  ? 72 :
 							    s->lens[k] < STR_BUCKET_MEDIUM ? 264 :
 											     4104);
 			else if (s->kind == CSET_PREFIX || s->kind == CSET_POSTFIX)

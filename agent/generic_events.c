@@ -419,8 +419,8 @@ static void decode_arg(struct generic_events *ge, enum policy_arg_type type,
 			inet_ntop(AF_INET6, data + 8, addr, sizeof(addr));
 			d->sa.port = ntohs(*(const uint16_t *)(data + 2));
 		} else if (family == 1 && hd->len > 2) {
-			snprintf(addr, sizeof(addr), "%.*s", (int)strnlen((const char *)data + 2,
-									  hd->len - 2),
+			snprintf(addr, sizeof(addr), "%.*s",
+				 (int)strnlen((const char *)data + 2, hd->len - 2),
 				 (const char *)data + 2);
 		}
 		d->s1 = (ssize_t)stash(ge, addr, strlen(addr));

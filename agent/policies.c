@@ -104,7 +104,8 @@ static void uninstall(struct agent *a, struct cpolicy *c)
 			break;
 		case CSET_ADDR6:
 			for (size_t k = 0; k < s->n; k++)
-				sensor_generic_del_addr6(g, s->map_id, s->addrs[k], s->prefix_lens[k]);
+				sensor_generic_del_addr6(g, s->map_id, s->addrs[k],
+							 s->prefix_lens[k]);
 			break;
 		}
 	}
@@ -139,8 +140,8 @@ static int attach_hook(struct agent *a, struct chook *h, struct sbuf *why)
 	}
 	r = sensor_generic_attach_tp(g, h->tp_category, h->tp_name, h->gh.hook_id, false, &h->link);
 	if (r == 0 && h->tp_exit_name)
-		r = sensor_generic_attach_tp(g, h->tp_category, h->tp_exit_name, h->gh.hook_id, true,
-					     &h->exit_link);
+		r = sensor_generic_attach_tp(g, h->tp_category, h->tp_exit_name, h->gh.hook_id,
+					     true, &h->exit_link);
 	if (r < 0)
 		sbuf_printf(why, "cannot attach to tracepoint %s:%s: %s", h->tp_category,
 			    h->tp_exit_name && h->link ? h->tp_exit_name : h->tp_name,
@@ -182,7 +183,8 @@ static int install(struct agent *a, struct agent_policy *ap, struct sbuf *why)
 	for (size_t i = 0; i < c->n_bin_sets && r == 0; i++)
 		r = sensor_generic_add_bin_set(g, c->bin_sets[i].path, c->bin_sets[i].bit);
 	if (r < 0) {
-		sbuf_printf(why, "cannot store the policy's values in the kernel: %s", strerror(-r));
+		sbuf_printf(why, "cannot store the policy's values in the kernel: %s",
+			    strerror(-r));
 		goto fail;
 	}
 	sensor_generic_clear_counters(g, c->policy_id);
@@ -375,19 +377,21 @@ int policies_configure(struct agent *a, const char *name, const char *ns, const 
 		return -ENOENT;
 	}
 	enabled = enable < 0 ? ap->enabled : enable != 0;
-	m = mode == MODE_REQ_KEEP	  ? ap->mode :
+	m = mode == MODE_REQ_KEEP    ? ap->mode :
 	    mode == MODE_REQ_MONITOR ? GEN_MODE_MONITOR :
-					  GEN_MODE_ENFORCE;
+				       GEN_MODE_ENFORCE;
 	if (m != ap->mode && !ap->compiled->has_enforcement) {
 		if (err)
-			*err = strdup("the policy has no enforcement actions: its mode is monitor_only "
-				      "and cannot change");
+			*err = strdup(
+				"the policy has no enforcement actions: its mode is monitor_only "
+				"and cannot change");
 		return -EINVAL;
 	}
 	/* one map value: the programs see the new switches at their next run, no reload */
 	r = sensor_generic_set_policy(a->generic, ap->compiled->policy_id, enabled, m);
 	if (r < 0) {
-		if (err && asprintf(err, "cannot update the policy's switches: %s", strerror(-r)) < 0)
+		if (err &&
+		    asprintf(err, "cannot update the policy's switches: %s", strerror(-r)) < 0)
 			*err = NULL;
 		return r;
 	}
@@ -451,11 +455,12 @@ static Tetragon__TracingPolicyStatus *status_of(struct agent *a, struct agent_po
 	st->namespace_ = strdup(ap->namespace);
 	st->domain = strdup(ap->domain);
 	st->enabled = ap->enabled;
-	st->state = ap->state == PSTATE_ENABLED	 ? TETRAGON__TRACING_POLICY_STATE__TP_STATE_ENABLED :
-		    ap->state == PSTATE_DISABLED ? TETRAGON__TRACING_POLICY_STATE__TP_STATE_DISABLED :
-						   TETRAGON__TRACING_POLICY_STATE__TP_STATE_ERROR;
+	st->state =
+		ap->state == PSTATE_ENABLED  ? TETRAGON__TRACING_POLICY_STATE__TP_STATE_ENABLED :
+		ap->state == PSTATE_DISABLED ? TETRAGON__TRACING_POLICY_STATE__TP_STATE_DISABLED :
+					       TETRAGON__TRACING_POLICY_STATE__TP_STATE_ERROR;
 	st->error = strdup(ap->error ? ap->error : "");
-	st->mode = !c->has_enforcement		? TETRAGON__TRACING_POLICY_MODE__TP_MODE_MONITOR_ONLY :
+	st->mode = !c->has_enforcement ? TETRAGON__TRACING_POLICY_MODE__TP_MODE_MONITOR_ONLY :
 		   ap->mode == GEN_MODE_MONITOR ? TETRAGON__TRACING_POLICY_MODE__TP_MODE_MONITOR :
 						  TETRAGON__TRACING_POLICY_MODE__TP_MODE_ENFORCE;
 	st->kernel_memory_bytes = c->kernel_memory;
@@ -517,8 +522,8 @@ static Tetragon__TracingPolicyStatus *status_of(struct agent *a, struct agent_po
 					google__protobuf__uint32_value__init(sc->selector_index);
 					sc->selector_index->value = k;
 				}
-				sc->selector_label = strdup(h->sel_meta[k].label ? h->sel_meta[k].label :
-										   "");
+				sc->selector_label =
+					strdup(h->sel_meta[k].label ? h->sel_meta[k].label : "");
 				if (sensor_generic_selector_counters(a->generic, h->gh.hook_id, k,
 								     cnt) == 0)
 					sc->action_counters = counters_msg(cnt);

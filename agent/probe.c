@@ -49,8 +49,8 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-static void row(struct probe_result *res, size_t max, size_t *n, const char *name, bool ok,
-		int err, const char *why)
+static void row(struct probe_result *res, size_t max, size_t *n, const char *name, bool ok, int err,
+		const char *why)
 {
 	if (!res || *n >= max)
 		return;
@@ -108,8 +108,9 @@ size_t probe_kernel(struct kernel_features *kf, const char *btf_path, struct pro
 	r = try_prog(btf_path, "probe_signal", false);
 	kf->send_signal = r == 0;
 	row(res, max, &n, "signal", kf->send_signal, r, NULL);
-	kf->syscall_tracepoints = exists("/sys/kernel/tracing/events/syscalls/sys_enter_openat") ||
-				  exists("/sys/kernel/debug/tracing/events/syscalls/sys_enter_openat");
+	kf->syscall_tracepoints =
+		exists("/sys/kernel/tracing/events/syscalls/sys_enter_openat") ||
+		exists("/sys/kernel/debug/tracing/events/syscalls/sys_enter_openat");
 	row(res, max, &n, "syscall_tracepoints", kf->syscall_tracepoints, 0,
 	    kf->syscall_tracepoints ? NULL : "no syscalls:sys_enter_* (CONFIG_FTRACE_SYSCALLS)");
 	libbpf_set_print(old);

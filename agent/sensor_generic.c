@@ -289,8 +289,7 @@ static int string_key(struct sensor_generic *g, uint32_t map_id, const char *s, 
 	return 0;
 }
 
-int sensor_generic_add_string(struct sensor_generic *g, uint32_t map_id, const char *s,
-			      size_t len)
+int sensor_generic_add_string(struct sensor_generic *g, uint32_t map_id, const char *s, size_t len)
 {
 	struct str_key_large *k = malloc(sizeof(*k));
 	uint8_t one = 1;
@@ -305,8 +304,7 @@ int sensor_generic_add_string(struct sensor_generic *g, uint32_t map_id, const c
 	return r;
 }
 
-void sensor_generic_del_string(struct sensor_generic *g, uint32_t map_id, const char *s,
-			       size_t len)
+void sensor_generic_del_string(struct sensor_generic *g, uint32_t map_id, const char *s, size_t len)
 {
 	struct str_key_large *k = malloc(sizeof(*k));
 	int fd;
@@ -330,8 +328,8 @@ int sensor_generic_add_lpm(struct sensor_generic *g, uint32_t map_id, const char
 
 	if (map_id >= MAX_MAP_IDS)
 		return -EINVAL;
-	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "str_lpm_inner", sizeof(struct lpm_key), 1,
-			    1024, &opts);
+	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "str_lpm_inner", sizeof(struct lpm_key), 1, 1024,
+			    &opts);
 	if (fd < 0)
 		return -errno;
 	for (size_t i = 0; i < n && r == 0; i++) {

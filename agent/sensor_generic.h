@@ -38,8 +38,7 @@ int sensor_generic_set_policy(struct sensor_generic *g, uint32_t policy_id, bool
 int sensor_generic_put_hook(struct sensor_generic *g, const struct gen_hook *h,
 			    const struct gen_selector *sels, unsigned n_sels);
 void sensor_generic_del_hook(struct sensor_generic *g, uint32_t hook_id, unsigned n_sels);
-int sensor_generic_add_string(struct sensor_generic *g, uint32_t map_id, const char *s,
-			      size_t len);
+int sensor_generic_add_string(struct sensor_generic *g, uint32_t map_id, const char *s, size_t len);
 void sensor_generic_del_string(struct sensor_generic *g, uint32_t map_id, const char *s,
 			       size_t len);
 /* A trie of prefixes (or of reversed postfixes) under map_id. */

@@ -226,9 +226,9 @@ static int tp_disable(int argc, char **argv)
 
 static int tp_set_mode(int argc, char **argv)
 {
-	return configure(argc, argv, -1,
-			 "Usage: tetra tracingpolicy set-mode NAME enforce|monitor [-n NAMESPACE]\n",
-			 2);
+	return configure(
+		argc, argv, -1,
+		"Usage: tetra tracingpolicy set-mode NAME enforce|monitor [-n NAMESPACE]\n", 2);
 }
 
 static const char *state_name(Tetragon__TracingPolicyState s)
@@ -296,8 +296,8 @@ static void print_text(const Tetragon__ListTracingPoliciesResponse *resp)
 		uint64_t enf = 0, mon = 0;
 
 		for (size_t k = 0; k < p->n_sensors; k++)
-			snprintf(sensors + strlen(sensors), sizeof(sensors) - strlen(sensors), "%s%s",
-				 k ? "," : "", p->sensors[k]);
+			snprintf(sensors + strlen(sensors), sizeof(sensors) - strlen(sensors),
+				 "%s%s", k ? "," : "", p->sensors[k]);
 		human_bytes(p->kernel_memory_bytes, mem, sizeof(mem));
 		if (c) {
 			enf = c->signal + c->override + c->notify_enforcer + c->set;
