@@ -1262,7 +1262,7 @@ int compile_policy(const struct policy *p, struct sensor_generic *g,
 	x.c = calloc(1, sizeof(*x.c));
 	if (!x.c)
 		return -ENOMEM;
-	procfs_namespaces("/proc", 1, x.host_ns);
+	procfs_host_namespaces("/proc", x.host_ns);
 	r = sensor_generic_alloc_policy_id(g, &x.c->policy_id);
 	if (r < 0) {
 		free(x.c);

@@ -701,6 +701,12 @@ void generic_events_handle(struct generic_events *ge, const void *data, size_t l
 		up.path = (char *)h->path;
 		up.symbol = h->uprobe_symbol ? h->uprobe_symbol : "";
 		up.offset = h->uprobe_offset;
+		/* ProcessUprobe has no return field: the return value ends the arguments */
+		if (ret_index != SIZE_MAX && n_args < GEN_ARG_SLOTS) {
+			if (!d[ret_index].arg.label || !*d[ret_index].arg.label)
+				d[ret_index].arg.label = "return";
+			args[n_args++] = &d[ret_index].arg;
+		}
 		up.args = args;
 		up.n_args = n_args;
 		up.policy_name = (char *)ref->policy_name;

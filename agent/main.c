@@ -403,11 +403,6 @@ static int load_policy_dir(struct agent *a, const char *dir)
 	return r;
 }
 
-static void host_namespaces(const char *procfs, uint32_t ns[NS_COUNT])
-{
-	procfs_namespaces(procfs, 1, ns);
-}
-
 static void export_event(struct event_sink *s, struct agent_event *ev)
 {
 	struct agent *a = container_of(s, struct agent, export_sink);
@@ -514,7 +509,7 @@ static int setup(struct agent *a, const struct options *o)
 	pcc.capacity = a->cfg.process_cache_size;
 	pcc.process_cred = a->cfg.process_cred;
 	pcc.process_ns = a->cfg.process_ns;
-	host_namespaces(a->cfg.procfs, pcc.host_ns);
+	procfs_host_namespaces(a->cfg.procfs, pcc.host_ns);
 	r = process_cache_new(&pcc, &a->cache);
 	if (r < 0)
 		return log_error_errno(r, "Failed to create the process cache: %m");

@@ -74,8 +74,8 @@ static void uninstall(struct agent *a, struct cpolicy *c)
 	for (size_t i = 0; i < c->n_hooks; i++) {
 		struct chook *h = &c->hooks[i];
 
-		h->link = gen_link_destroy(h->link);
-		h->exit_link = gen_link_destroy(h->exit_link);
+		h->link = gen_link_destroy(g, h->link);
+		h->exit_link = gen_link_destroy(g, h->exit_link);
 	}
 	sensor_generic_set_policy(g, c->policy_id, false, GEN_MODE_ENFORCE);
 	for (size_t i = 0; i < c->n_hooks; i++) {

@@ -27,6 +27,9 @@ enum policy_mode_req {
 	MODE_REQ_MONITOR = 1,
 };
 
+/* Older spelling, kept while callers move to MODE_REQ_KEEP. */
+#define POLICY_MODE_KEEP MODE_REQ_KEEP
+
 int policies_init(struct agent *a);
 void policies_fini(struct agent *a);
 

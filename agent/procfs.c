@@ -245,6 +245,23 @@ static void add_in_order(struct process_cache *c, struct scanned *v, size_t n, s
 		process_put(c, p);
 }
 
+void procfs_host_namespaces(const char *procfs, uint32_t ns[NS_COUNT])
+{
+	uint32_t self[NS_COUNT];
+	char path[256];
+	struct stat st;
+
+	procfs_namespaces(procfs, 1, ns);
+	/* pid 1 may hide its namespaces (a sandbox's init): ours are the host's then */
+	for (int i = 0; i < NS_COUNT; i++) {
+		if (ns[i])
+			continue;
+		snprintf(path, sizeof(path), "%s/self/ns/%s", procfs, ns_files[i]);
+		self[i] = stat(path, &st) == 0 ? (uint32_t)st.st_ino : 0;
+		ns[i] = self[i];
+	}
+}
+
 int procfs_scan(struct process_cache *c, const char *procfs, struct procfs_stats *st)
 {
 	struct scanned *v = NULL;

@@ -21,3 +21,5 @@ int procfs_read(const char *procfs, uint32_t pid, struct process_info *in);
 void procfs_info_free(struct process_info *in);
 /* The namespace inodes of a process, in NS_* order (0 where absent). */
 void procfs_namespaces(const char *procfs, uint32_t pid, uint32_t ns[NS_COUNT]);
+/* The host's namespaces: those of pid 1, or our own where pid 1 hides them. */
+void procfs_host_namespaces(const char *procfs, uint32_t ns[NS_COUNT]);

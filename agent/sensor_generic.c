@@ -28,8 +28,16 @@ struct raw_copy {
 	uint32_t hook_id;
 };
 
+/* A tracepoint's one attachment, shared by the hooks listed in its slot. */
+struct tp_slot {
+	char *key; /* "entry:category:name", "exit:category:name", "raw:name" */
+	struct gen_link *link;
+	struct gen_slot hooks;
+};
+
 struct sensor_generic {
 	struct generic_bpf *skel;
+	struct tp_slot *slots[GEN_MAX_SLOTS];
 	int exec_events_fd, exec_proc_fd, exec_scope_fd, bin_sets_fd;
 	bool scoped;
 	const char *btf_path;
@@ -163,6 +171,13 @@ struct sensor_generic *sensor_generic_free(struct sensor_generic *g)
 {
 	if (!g)
 		return NULL;
+	for (int i = 0; i < GEN_MAX_SLOTS; i++) {
+		if (!g->slots[i])
+			continue;
+		gen_link_destroy(g, g->slots[i]->link);
+		free(g->slots[i]->key);
+		free(g->slots[i]);
+	}
 	while (g->raw_copies) {
 		struct raw_copy *c = g->raw_copies;
 
@@ -447,15 +462,46 @@ static int wrap(struct bpf_link *bl, int fd, struct gen_link **ret)
 	}
 	l->link = bl;
 	l->fd = bl ? -1 : fd;
+	l->slot = -1;
 	*ret = l;
 	return 0;
 }
 
-struct gen_link *gen_link_destroy(struct gen_link *l)
+static int write_slot(struct sensor_generic *g, int id)
+{
+	uint32_t key = (uint32_t)id;
+
+	return update(bpf_map__fd(g->skel->maps.slots), &key, &g->slots[id]->hooks, BPF_ANY);
+}
+
+/* Take a hook out of its slot; the last one out detaches the tracepoint. */
+static void slot_leave(struct sensor_generic *g, int id, uint32_t hook_id)
+{
+	struct tp_slot *t = g->slots[id];
+	uint32_t w = 0;
+
+	if (!t)
+		return;
+	for (uint32_t i = 0; i < t->hooks.n; i++)
+		if (t->hooks.hooks[i] != hook_id)
+			t->hooks.hooks[w++] = t->hooks.hooks[i];
+	t->hooks.n = w;
+	write_slot(g, id);
+	if (w > 0)
+		return;
+	gen_link_destroy(g, t->link);
+	free(t->key);
+	free(t);
+	g->slots[id] = NULL;
+}
+
+struct gen_link *gen_link_destroy(struct sensor_generic *g, struct gen_link *l)
 {
 	if (!l)
 		return NULL;
-	if (l->link)
+	if (l->slot >= 0)
+		slot_leave(g, l->slot, l->hook_id);
+	else if (l->link)
 		bpf_link__destroy(l->link);
 	else if (l->fd >= 0)
 		close(l->fd);
@@ -463,16 +509,103 @@ struct gen_link *gen_link_destroy(struct gen_link *l)
 	return NULL;
 }
 
+/*
+ * Put hook_id into the slot of key, attaching the tracepoint with attach() on
+ * first use (the slot's id is the cookie).
+ */
+static int slot_join(struct sensor_generic *g, const char *key, uint32_t hook_id,
+		     int (*attach)(struct sensor_generic *g, void *arg, uint32_t cookie,
+				   struct gen_link **ret),
+		     void *arg, struct gen_link **ret)
+{
+	struct tp_slot *t = NULL;
+	struct gen_link *l;
+	int id = -1, free_id = -1, r;
+
+	for (int i = 1; i < GEN_MAX_SLOTS; i++) {
+		if (g->slots[i] && streq(g->slots[i]->key, key)) {
+			id = i;
+			break;
+		}
+		if (!g->slots[i] && free_id < 0)
+			free_id = i;
+	}
+	if (id < 0) {
+		if (free_id < 0)
+			return -ENOSPC;
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		t->key = strdup(key);
+		if (!t->key) {
+			free(t);
+			return -ENOMEM;
+		}
+		id = free_id;
+		g->slots[id] = t;
+		/* the slot must list the hook before the first event can come */
+		t->hooks.hooks[t->hooks.n++] = hook_id;
+		r = write_slot(g, id);
+		if (r == 0)
+			r = attach(g, arg, (uint32_t)id, &t->link);
+		if (r < 0) {
+			t->hooks.n = 0;
+			write_slot(g, id);
+			free(t->key);
+			free(t);
+			g->slots[id] = NULL;
+			return r;
+		}
+	} else {
+		t = g->slots[id];
+		if (t->hooks.n == GEN_SLOT_HOOKS)
+			return -ENOSPC;
+		t->hooks.hooks[t->hooks.n++] = hook_id;
+		r = write_slot(g, id);
+		if (r < 0) {
+			t->hooks.n--;
+			return r;
+		}
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		slot_leave(g, id, hook_id);
+		return -ENOMEM;
+	}
+	l->fd = -1;
+	l->slot = id;
+	l->hook_id = hook_id;
+	*ret = l;
+	return 0;
+}
+
+struct tp_attach {
+	const char *category;
+	const char *name;
+	bool exit_side;
+};
+
+static int attach_tp_cookie(struct sensor_generic *g, void *arg, uint32_t cookie,
+			    struct gen_link **ret)
+{
+	struct tp_attach *a = arg;
+	LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = cookie);
+	struct bpf_link *bl;
+
+	bl = bpf_program__attach_tracepoint_opts(a->exit_side ? g->skel->progs.generic_tp_exit :
+								g->skel->progs.generic_tp,
+						 a->category, a->name, &opts);
+	return wrap(bl, -1, ret);
+}
+
 int sensor_generic_attach_tp(struct sensor_generic *g, const char *category, const char *name,
 			     uint32_t hook_id, bool exit_side, struct gen_link **ret)
 {
-	LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = hook_id);
-	struct bpf_link *bl;
+	struct tp_attach a = { category, name, exit_side };
+	char key[512];
 
-	bl = bpf_program__attach_tracepoint_opts(exit_side ? g->skel->progs.generic_tp_exit :
-							     g->skel->progs.generic_tp,
-						 category, name, &opts);
-	return wrap(bl, -1, ret);
+	snprintf(key, sizeof(key), "%s:%s:%s", exit_side ? "exit" : "entry", category, name);
+	return slot_join(g, key, hook_id, attach_tp_cookie, &a, ret);
 }
 
 /* BPF_RAW_TRACEPOINT_OPEN with a cookie (6.10+); the UAPI headers here predate the field. */
@@ -492,18 +625,26 @@ static int raw_tp_open_cookie(int prog_fd, const char *name, uint64_t cookie)
 	return (int)syscall(__NR_bpf, BPF_RAW_TRACEPOINT_OPEN, &attr, sizeof(attr));
 }
 
+static int attach_raw_cookie(struct sensor_generic *g, void *arg, uint32_t cookie,
+			     struct gen_link **ret)
+{
+	int fd = raw_tp_open_cookie(bpf_program__fd(g->skel->progs.generic_rawtp), arg, cookie);
+
+	return wrap(NULL, fd, ret);
+}
+
 int sensor_generic_attach_raw_tp(struct sensor_generic *g, const char *name, uint32_t hook_id,
 				 struct gen_link **ret)
 {
 	struct raw_copy *c;
 	struct bpf_link *bl;
-	int fd, r;
+	char key[512];
+	int r;
 
-	fd = raw_tp_open_cookie(bpf_program__fd(g->skel->progs.generic_rawtp), name, hook_id);
-	if (fd >= 0)
-		return wrap(NULL, fd, ret);
-	if (errno != E2BIG && errno != EINVAL)
-		return -errno;
+	snprintf(key, sizeof(key), "raw:%s", name);
+	r = slot_join(g, key, hook_id, attach_raw_cookie, (void *)name, ret);
+	if (r != -E2BIG && r != -EINVAL)
+		return r;
 	/* no cookies for raw tracepoints here: a copy of the program that knows its hook */
 	c = calloc(1, sizeof(*c));
 	if (!c)

@@ -55,10 +55,15 @@ void sensor_generic_del_addr6(struct sensor_generic *g, uint32_t map_id, const u
 int sensor_generic_add_bin_set(struct sensor_generic *g, const char *path, uint64_t bit);
 void sensor_generic_del_bin_set(struct sensor_generic *g, const char *path, uint64_t bit);
 
-/* An attachment of a program to a hook: a libbpf link, or a bare link fd. */
+/*
+ * An attachment of a hook: its own link (uprobes, raw tracepoint copies), or a
+ * place in a tracepoint's slot (the tracepoint's one link is shared).
+ */
 struct gen_link {
 	struct bpf_link *link;
 	int fd;
+	int slot; /* -1: not in a slot */
+	uint32_t hook_id;
 };
 
 /* Attach. 0, or a negative errno; *ret is freed with gen_link_destroy(). */
@@ -70,7 +75,7 @@ int sensor_generic_attach_uprobe(struct sensor_generic *g, const char *path, con
 				 uint64_t offset, uint32_t hook_id, bool ret_probe,
 				 struct gen_link **ret);
 /* Detach and free; NULL-safe, returns NULL. */
-struct gen_link *gen_link_destroy(struct gen_link *l);
+struct gen_link *gen_link_destroy(struct sensor_generic *g, struct gen_link *l);
 
 /* Counters summed over CPUs (GEN_CNT_*). */
 int sensor_generic_policy_counters(struct sensor_generic *g, uint32_t policy_id,

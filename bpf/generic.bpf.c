@@ -69,6 +69,13 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GEN_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct gen_slot);
+} slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, GEN_MAX_POLICIES);
 	__type(key, __u32);
 	__type(value, struct gen_policy_conf);
@@ -1554,61 +1561,100 @@ static __always_inline void regs_raw(struct pt_regs *ctx, struct gen_hook *h, st
 	}
 }
 
-SEC("tracepoint")
-int generic_tp(void *ctx)
+/* One hook of a tracepoint's slot: raw values from the record's fields (or registers). */
+static __always_inline int run_tp_hook(void *ctx, __u32 id, bool raw)
 {
 	struct gen_scratch *s;
 	struct gen_state *st;
 	struct gen_hook *h;
-	__u32 id;
 	__u8 mode;
 
-	h = hook_of(ctx, &id);
-	if (!h || !policy_on(h, &mode) || !in_scope())
+	h = bpf_map_lookup_elem(&hooks, &id);
+	if (!h || !policy_on(h, &mode))
 		return 0;
 	s = heap(&gen_heap);
 	st = heap(&gen_state_heap);
 	if (!s || !st)
 		return 0;
-	tp_raw(ctx, h, st);
-	return generic_entry(ctx, h, id, s, st, mode, (__u64)ctx);
-}
-
-/* syscalls:sys_exit_*: the return value is at offset 16. */
-SEC("tracepoint")
-int generic_tp_exit(void *ctx)
-{
-	__u32 id = fixed_hook_id ? fixed_hook_id : (__u32)bpf_get_attach_cookie(ctx);
-	__s64 ret = 0;
-
-	bpf_probe_read_kernel(&ret, sizeof(ret), ctx + 16);
-	return generic_exit(ctx, id, ret);
-}
-
-/* raw: true tracepoints: the TP_PROTO arguments, read without touching ctx past them. */
-SEC("raw_tp")
-int generic_rawtp(struct bpf_raw_tracepoint_args *ctx)
-{
-	struct gen_scratch *s;
-	struct gen_state *st;
-	struct gen_hook *h;
-	__u32 id;
-	__u8 mode;
-
-	h = hook_of(ctx, &id);
-	if (!h || !policy_on(h, &mode) || !in_scope())
-		return 0;
-	s = heap(&gen_heap);
-	st = heap(&gen_state_heap);
-	if (!s || !st)
-		return 0;
-	bpf_probe_read_kernel(st->regs, 6 * sizeof(__u64), ctx->args);
+	if (!raw) {
+		tp_raw(ctx, h, st);
+		return generic_entry(ctx, h, id, s, st, mode, (__u64)ctx);
+	}
+	bpf_probe_read_kernel(st->regs, 6 * sizeof(__u64),
+			      ((struct bpf_raw_tracepoint_args *)ctx)->args);
 	for (int i = 0; i < GEN_MAX_ARGS - 1; i++) {
 		if (i >= h->n_args)
 			break;
 		st->raw[i] = st->regs[BOUND(h->args[i].slot, GEN_ARG_SLOTS - 1)];
 	}
 	return generic_entry(ctx, h, id, s, st, mode, 0);
+}
+
+struct slot_ctx {
+	void *ctx;
+	struct gen_slot *slot;
+	__s64 ret;
+	__u8 raw;
+	__u8 exit_side;
+};
+
+static long slot_step(__u32 i, void *data)
+{
+	struct slot_ctx *sc = data;
+	__u32 id;
+
+	if (i >= sc->slot->n || i >= GEN_SLOT_HOOKS)
+		return 1;
+	id = sc->slot->hooks[BOUND(i, GEN_SLOT_HOOKS - 1)];
+	if (sc->exit_side)
+		generic_exit(sc->ctx, id, sc->ret);
+	else
+		run_tp_hook(sc->ctx, id, sc->raw);
+	return 0;
+}
+
+/* Run every hook of the slot the cookie names (or the one hook of a per-hook copy). */
+static __always_inline int run_slot(void *ctx, bool raw, bool exit_side, __s64 ret)
+{
+	struct slot_ctx sc = { .ctx = ctx, .ret = ret, .raw = raw, .exit_side = exit_side };
+	__u32 slot_id;
+
+	if (!in_scope())
+		return 0;
+	if (fixed_hook_id) {
+		if (exit_side)
+			return generic_exit(ctx, fixed_hook_id, ret);
+		return run_tp_hook(ctx, fixed_hook_id, raw);
+	}
+	slot_id = (__u32)bpf_get_attach_cookie(ctx);
+	sc.slot = bpf_map_lookup_elem(&slots, &slot_id);
+	if (!sc.slot || !sc.slot->n)
+		return 0;
+	bpf_loop(GEN_SLOT_HOOKS, slot_step, &sc, 0);
+	return 0;
+}
+
+SEC("tracepoint")
+int generic_tp(void *ctx)
+{
+	return run_slot(ctx, false, false, 0);
+}
+
+/* syscalls:sys_exit_*: the return value is at offset 16. */
+SEC("tracepoint")
+int generic_tp_exit(void *ctx)
+{
+	__s64 ret = 0;
+
+	bpf_probe_read_kernel(&ret, sizeof(ret), ctx + 16);
+	return run_slot(ctx, false, true, ret);
+}
+
+/* raw: true tracepoints: the TP_PROTO arguments, read without touching ctx past them. */
+SEC("raw_tp")
+int generic_rawtp(struct bpf_raw_tracepoint_args *ctx)
+{
+	return run_slot(ctx, true, false, 0);
 }
 
 SEC("uprobe")

@@ -239,6 +239,18 @@ struct gen_hook {
 	__u8 pad[4];
 };
 
+/*
+ * A tracepoint runs one program for every hook on it (the kernel allows a program
+ * once per tracepoint): its attach cookie names a slot listing the hooks.
+ */
+#define GEN_MAX_SLOTS 1024
+#define GEN_SLOT_HOOKS 32
+
+struct gen_slot {
+	__u32 n;
+	__u32 hooks[GEN_SLOT_HOOKS];
+};
+
 /* Per-policy switches, flipped at run time without reloading anything. */
 #define GEN_MODE_ENFORCE 0
 #define GEN_MODE_MONITOR 1

@@ -62,3 +62,14 @@ int cmd_getevents(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_tracingpolicy(int argc, char **argv);
+int cmd_nodes(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+
+/* Fleet (cli/fleet_policy.c): is the server a tetragon-manager (fleet.Diagnostics says so)? */
+bool fleet_server_is_manager(grpc_channel *ch);
+/*
+ * Print fleet.FleetQuery/GetPolicyStatus: each policy (name "" for all) on each node ("" for
+ * all), as a table or as one JSON object. Returns 0, or a negative errno after printing why.
+ */
+int fleet_policy_status_print(grpc_channel *ch, const char *name, const char *ns, const char *node,
+			      bool json);

@@ -339,7 +339,7 @@ int cmd_getevents(int argc, char **argv)
 
 	memset(&g, 0, sizeof(g));
 	sbuf_init(&g.line);
-	optind = 1;
+	optind = 0; /* 0 makes glibc start over, permuting again */
 	while ((o = getopt_long(argc, argv, "o:e:n:f:F:hd", opts, NULL)) != -1) {
 		switch (o) {
 		case 'o':

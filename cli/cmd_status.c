@@ -24,7 +24,7 @@ int cmd_status(int argc, char **argv)
 	struct rpc_status st;
 	int o, rc = 0;
 
-	optind = 1;
+	optind = 0; /* 0 makes glibc start over, permuting again */
 	while ((o = getopt_long(argc, argv, "hd", opts, NULL)) != -1) {
 		if (o == 'h') {
 			printf("Usage: tetra status\n\nPrint the server's health and its counters "
@@ -82,7 +82,7 @@ int cmd_version(int argc, char **argv)
 	grpc_channel *ch;
 	int o, rc = 0;
 
-	optind = 1;
+	optind = 0; /* 0 makes glibc start over, permuting again */
 	while ((o = getopt_long(argc, argv, "shd", opts, NULL)) != -1) {
 		switch (o) {
 		case 's':

@@ -34,7 +34,7 @@ static int parse(int argc, char **argv, struct tp_opts *o, const char *usage)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	optind = 1;
+	optind = 0; /* 0 makes glibc start over, permuting again */
 	while ((c = getopt_long(argc, argv, "m:n:o:hd", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':

@@ -29,6 +29,8 @@ static const struct cmd commands[] = {
 	{ "version", cmd_version, "Print the version of tetra (and with --server, the server's)" },
 	{ "tracingpolicy", cmd_tracingpolicy, "Manage tracing policies (alias: tp)" },
 	{ "tp", cmd_tracingpolicy, NULL },
+	{ "nodes", cmd_nodes, "The nodes of a tetragon-manager's fleet" },
+	{ "events", cmd_events, "Query the event history of a tetragon-manager" },
 	{ 0 },
 };
 

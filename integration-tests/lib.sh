@@ -103,3 +103,64 @@ if isinstance(r, bool):
 print(json.dumps(r) if not isinstance(r, str) else r)
 PY
 }
+
+# policy NAME BODY: write a TracingPolicy named NAME with spec BODY (YAML, indented
+# two spaces) to $CASE_DIR/NAME.yaml and print its path.
+policy() {
+	local f="$CASE_DIR/$1.yaml"
+	printf 'apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata:\n  name: "%s"\nspec:\n%s\n' \
+		"$1" "$2" >"$f"
+	echo "$f"
+}
+
+# add_policy FILE [tetra tp add ARGS]: add a policy to the agent, failing the case if refused.
+add_policy() {
+	local out
+	out=$(tetra tp add "$@" 2>&1) || fail "adding $1 was refused: $out"
+}
+
+# policy_values FILE POLICY EXPR: the values of EXPR (over `ev`, one process_* event of POLICY
+# by a sysc trigger) for every such event in FILE, one per line, sorted.
+policy_values() {
+	python3 - "$1" "$2" "$3" "$TRIGGERS/sysc" <<'PY'
+import json, sys
+path, policy, expr, sysc = sys.argv[1:5]
+out = []
+for l in open(path):
+    if not l.strip():
+        continue
+    e = json.loads(l)
+    for k in ("process_kprobe", "process_tracepoint", "process_uprobe"):
+        ev = e.get(k)
+        if ev and ev.get("policy_name") == policy and ev["process"].get("binary") == sysc:
+            v = eval(expr)
+            if v is not None:
+                out.append(str(v))
+print("\n".join(sorted(out)))
+PY
+}
+
+# policy_count NAME COUNTER: a counter of `tetra tp list -o json` for policy NAME.
+policy_counter() {
+	tetra tp list -o json | python3 -c '
+import json, sys
+name, counter = sys.argv[1], sys.argv[2]
+for p in json.load(sys.stdin).get("policies", []):
+    if p["name"] == name:
+        print(int(p.get("stats", {}).get("action_counters", {}).get(counter, 0)))
+        break
+else:
+    print(-1)' "$1" "$2"
+}
+
+# wait_counter POLICY COUNTER MIN: until the policy's counter reaches MIN (10 s).
+wait_counter() {
+	local v
+	for _ in $(seq 100); do
+		v=$(policy_counter "$1" "$2")
+		[ "$v" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	log "$1 $2 = $v"
+	return 1
+}

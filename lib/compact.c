@@ -9,6 +9,7 @@
 
 #include "lib/compact.h"
 #include "lib/filter.h"
+#include "lib/syscalls.h"
 
 #define COL_RED "\x1b[31m"
 #define COL_BLUE "\x1b[34m"
