@@ -29,6 +29,8 @@ struct agent_config {
 	const char *state_dir;
 	const char *procfs;
 	const char *btf_path;
+	bool keep_sensors; /* --keep-sensors-on-exit: pin, and leave enforcement in the kernel */
+	bool release_pinned; /* --release-pinned-bpf: remove an old agent's pins once taken over */
 };
 
 struct sensor_exec;
@@ -61,9 +63,21 @@ struct agent {
 	uv_prepare_t flush;
 	uv_signal_t sigint, sigterm;
 	bool stopping;
+	bool setup_failed; /* nothing this agent set up is kept at exit */
 	int exit_code;
 	/* counters for `tetra status` */
 	uint64_t decode_errors;
 	uint64_t subscribers;
 	uint64_t subscriber_drops; /* of subscribers that have gone */
+	/* restart takeover (persistent enforcement), for `tetra status` */
+	struct {
+		bool active; /* an old agent's pins were found at start */
+		uint64_t exec_cut_ns; /* process records before this come from the old buffer */
+		uint64_t replayed; /* records the old programs wrote while no agent ran */
+		uint64_t duplicates; /* seen by both the old and the new programs: one copy kept */
+		uint64_t unknown; /* of policies that are not configured any more */
+		uint64_t lost; /* out of memory while replaying */
+		uint64_t ringbuf_full; /* the old buffer overflowed while no agent ran */
+		uint64_t old_errors; /* other failures of the old programs meanwhile */
+	} takeover;
 };

@@ -92,6 +92,12 @@ struct chook {
 	struct gen_link *link;
 	struct gen_link *exit_link;
 	bool installed;
+	/*
+	 * Restart takeover: the old agent's copy of this hook stayed attached until
+	 * this time (CLOCK_BOOTTIME ns); records before it are taken from the old ring
+	 * buffer, after it from ours. 0 when there was no old copy.
+	 */
+	uint64_t takeover_cut_ns;
 };
 
 struct cbin_set {

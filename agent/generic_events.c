@@ -7,6 +7,7 @@
 
 #include "agent/generic_events.h"
 #include "agent/observer.h"
+#include "agent/policies.h"
 #include "agent/stacks.h"
 #include "lib/log.h"
 #include "lib/policy/policy.h"
@@ -557,7 +558,7 @@ struct unknown_process {
 	Google__Protobuf__UInt32Value pid, tid;
 };
 
-void generic_events_handle(struct generic_events *ge, const void *data, size_t len)
+static void decode(struct generic_events *ge, const void *data, size_t len)
 {
 	const struct gen_event *ev = data;
 	struct agent *a = ge->a;
@@ -753,6 +754,56 @@ void generic_events_handle(struct generic_events *ge, const void *data, size_t l
 		process_put(a->cache, parent);
 	if (proc)
 		process_put(a->cache, proc);
+}
+
+void generic_events_handle(struct generic_events *ge, const void *data, size_t len)
+{
+	const struct gen_event *ev = data;
+	const struct chook *h;
+
+	/* a restart takeover: the old agent's program saw this one too, its copy is kept */
+	if (len >= sizeof(*ev) && ev->hook_id < GEN_MAX_HOOKS) {
+		h = ge->hooks[ev->hook_id].h;
+		if (h && h->takeover_cut_ns && ev->hdr.ktime < h->takeover_cut_ns) {
+			ge->a->takeover.duplicates++;
+			return;
+		}
+	}
+	decode(ge, data, len);
+}
+
+void generic_events_handle_old(struct generic_events *ge, const void *data, size_t len)
+{
+	const struct chook *h;
+	struct gen_event *copy;
+	uint32_t id;
+
+	if (len < sizeof(struct gen_event)) {
+		ge->a->decode_errors++;
+		return;
+	}
+	id = policies_translate_hook(ge->a, ((const struct gen_event *)data)->hook_id);
+	h = id && id < GEN_MAX_HOOKS ? ge->hooks[id].h : NULL;
+	if (!h) {
+		/* its policy is not configured any more: nobody asked for this event now */
+		ge->a->takeover.unknown++;
+		return;
+	}
+	/* from here on the new programs write their own copy */
+	if (((const struct gen_event *)data)->hdr.ktime >= h->takeover_cut_ns) {
+		ge->a->takeover.duplicates++;
+		return;
+	}
+	copy = malloc(len);
+	if (!copy) {
+		ge->a->takeover.lost++;
+		return;
+	}
+	memcpy(copy, data, len);
+	copy->hook_id = id;
+	ge->a->takeover.replayed++;
+	decode(ge, copy, len);
+	free(copy);
 }
 
 static void on_generic(void *ctx, const void *data, size_t len)

@@ -32,5 +32,8 @@ void generic_events_set_hook(struct generic_events *ge, const struct chook *h,
 void generic_events_clear_hook(struct generic_events *ge, uint32_t hook_id);
 void generic_events_get_stats(struct generic_events *ge, struct generic_events_stats *st);
 
+/* A record the previous agent's programs wrote while no agent ran: its hook ids are translated. */
+void generic_events_handle_old(struct generic_events *ge, const void *data, size_t len);
+
 /* Decode one record (exposed for tests). */
 void generic_events_handle(struct generic_events *ge, const void *data, size_t len);

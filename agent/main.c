@@ -29,6 +29,8 @@
 #include "agent/procfs.h"
 #include "agent/sensor_exec.h"
 #include "agent/server.h"
+#include "agent/pin.h"
+#include "agent/takeover.h"
 #include "lib/log.h"
 #include "lib/rpc.h"
 #include "lib/util.h"
@@ -78,6 +80,12 @@ static void usage(FILE *f)
 		"  --enable-process-ns            Include process namespaces in events\n"
 		"  --tracing-policy FILE          Load the TracingPolicies in FILE (repeatable)\n"
 		"  --tracing-policy-dir DIR       Load every *.yaml/*.yml policy file under DIR\n"
+		"  --keep-sensors-on-exit[=BOOL]  Pin programs and links under /sys/fs/bpf/tetragon so that\n"
+		"                                 enforcement stays in the kernel when the agent exits\n"
+		"  --release-pinned-bpf[=BOOL]    Remove what a previous agent pinned once this one has taken\n"
+		"                                 over (default: true)\n"
+		"  --bpf-dir NAME                 Pin directory under /sys/fs/bpf (default: tetragon)\n"
+		"  --state-dir DIR                Policies added over gRPC are kept here (default: /var/lib/tetragon)\n"
 		"  --btf FILE                     Kernel BTF (default: /sys/kernel/btf/vmlinux)\n"
 		"  --bpf-lib DIR                  Accepted for compatibility; BPF objects are built into the agent\n"
 		"  --procfs DIR                   procfs mount (default: /proc)\n"
@@ -109,6 +117,10 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_LOG_FORMAT,
 	OPT_VERSION,
+	OPT_KEEP_SENSORS,
+	OPT_RELEASE_PINNED,
+	OPT_STATE_DIR,
+	OPT_BPF_DIR,
 };
 
 static const struct option long_options[] = {
@@ -131,6 +143,10 @@ static const struct option long_options[] = {
 	{ "procfs", required_argument, NULL, OPT_PROCFS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "keep-sensors-on-exit", optional_argument, NULL, OPT_KEEP_SENSORS },
+	{ "release-pinned-bpf", optional_argument, NULL, OPT_RELEASE_PINNED },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "bpf-dir", required_argument, NULL, OPT_BPF_DIR },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -141,6 +157,20 @@ static int bad_value(const char *opt, const char *value, const char *what)
 {
 	log_error("Invalid value '%s' for --%s: %s", value, opt, what);
 	return -EINVAL;
+}
+
+/* "--flag" alone is true; "--flag=false" as the Go flags of Tetragon take it. */
+static int parse_flag(const char *opt, const char *value, bool *out)
+{
+	if (!value || streq(value, "true") || streq(value, "1")) {
+		*out = true;
+		return 0;
+	}
+	if (streq(value, "false") || streq(value, "0")) {
+		*out = false;
+		return 0;
+	}
+	return bad_value(opt, value, "expected true or false");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -159,6 +189,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->cfg.subscriber_queue = 10000;
 	o->cfg.state_dir = "/var/lib/tetragon";
 	o->cfg.procfs = "/proc";
+	o->cfg.release_pinned = true;
 	o->export_max_size_mb = 10;
 
 	while ((c = getopt_long(argc, argv, "dh", long_options, NULL)) != -1) {
@@ -248,6 +279,25 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_LOG_FORMAT:
 			o->log_format = optarg;
+			break;
+		case OPT_KEEP_SENSORS:
+			if (parse_flag("keep-sensors-on-exit", optarg, &o->cfg.keep_sensors) < 0)
+				return -EINVAL;
+			break;
+		case OPT_RELEASE_PINNED:
+			if (parse_flag("release-pinned-bpf", optarg, &o->cfg.release_pinned) < 0)
+				return -EINVAL;
+			break;
+		case OPT_BPF_DIR:
+			if (pin_set_dir(optarg) < 0)
+				return bad_value(
+					"bpf-dir", optarg,
+					"expected a name of 1 to 64 characters without '/'");
+			break;
+		case OPT_STATE_DIR:
+			if (!*optarg)
+				return bad_value("state-dir", optarg, "expected a directory");
+			o->cfg.state_dir = optarg;
 			break;
 		case 'd':
 			o->log_level = "debug";
@@ -462,6 +512,7 @@ static int setup(struct agent *a, const struct options *o)
 {
 	struct process_cache_config pcc = { 0 };
 	struct sensor_exec_config sec = { .scope_cgroup_fd = -1 };
+	struct takeover *t = NULL;
 	struct procfs_stats ps;
 	struct stat st;
 	int r;
@@ -529,30 +580,7 @@ static int setup(struct agent *a, const struct options *o)
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up policies: %m");
 
-	sec.ringbuf_size = a->cfg.ringbuf_size;
-	sec.btf_path = o->btf;
-	r = sensor_exec_load(&sec, &a->exec);
-	if (r == -EPERM)
-		return log_error_errno(r, "Failed to load the process sensor: %m (CAP_BPF, "
-					  "CAP_PERFMON and CAP_SYS_ADMIN are needed)");
-	if (r < 0)
-		return log_error_errno(r, "Failed to load the process sensor: %m");
-	r = observer_new(a->loop, sensor_exec_ringbuf_fd(a->exec), &a->observer);
-	if (r < 0)
-		return log_error_errno(r, "Failed to read the ring buffer: %m");
-	r = sensor_exec_register(a->exec, a);
-	if (r < 0)
-		return log_error_errno(r, "Failed to register the process sensor: %m");
-
-	/* after the programs are attached, so nothing falls between the scan and the events */
-	r = procfs_scan(a->cache, a->cfg.procfs, &ps);
-	if (r < 0)
-		return log_error_errno(r, "Failed to read processes from '%s': %m", a->cfg.procfs);
-	log_info("Read %u processes from %s", ps.processes, a->cfg.procfs);
-	r = sensor_exec_seed(a->exec, a->cache);
-	if (r < 0)
-		log_warn_errno(r, "Failed to tell the kernel about every running process: %m");
-
+	/* replayed events of a takeover go to the export file too */
 	if (a->cfg.export_filename) {
 		r = exporter_open(a->cfg.export_filename, a->cfg.export_max_size,
 				  a->cfg.export_max_backups, a->cfg.export_perm, &a->exporter);
@@ -564,15 +592,80 @@ static int setup(struct agent *a, const struct options *o)
 		log_info("Exporting events to %s", a->cfg.export_filename);
 	}
 
+	/* a previous agent's pinned programs go on enforcing until ours are attached */
+	r = takeover_begin(a, &t);
+	if (r < 0)
+		return log_error_errno(r, "Failed to move %s aside: %m", pin_root());
+	if (t) {
+		r = policies_load_old_hooks(a);
+		if (r < 0)
+			log_warn_errno(r, "Failed to read the previous agent's hooks: %m");
+	}
+
+	sec.ringbuf_size = a->cfg.ringbuf_size;
+	sec.btf_path = o->btf;
+	r = sensor_exec_load(&sec, &a->exec);
+	if (r == -EPERM)
+		r = log_error_errno(r, "Failed to load the process sensor: %m (CAP_BPF, "
+				       "CAP_PERFMON and CAP_SYS_ADMIN are needed)");
+	else if (r < 0)
+		r = log_error_errno(r, "Failed to load the process sensor: %m");
+	if (r < 0)
+		goto out;
+	if (t)
+		a->takeover.exec_cut_ns = now_boottime_ns();
+	if (a->cfg.keep_sensors) {
+		char dir[256];
+
+		snprintf(dir, sizeof(dir), "%s/base", pin_root());
+		r = sensor_exec_pin(a->exec, dir);
+		if (r < 0) {
+			r = log_error_errno(r, "Failed to pin the process sensor under %s: %m",
+					    pin_root());
+			goto out;
+		}
+	}
+	r = observer_new(a->loop, sensor_exec_ringbuf_fd(a->exec), &a->observer);
+	if (r < 0) {
+		r = log_error_errno(r, "Failed to read the ring buffer: %m");
+		goto out;
+	}
+	r = sensor_exec_register(a->exec, a);
+	if (r < 0) {
+		r = log_error_errno(r, "Failed to register the process sensor: %m");
+		goto out;
+	}
+
+	/* after the programs are attached, so nothing falls between the scan and the events */
+	r = procfs_scan(a->cache, a->cfg.procfs, &ps);
+	if (r < 0) {
+		r = log_error_errno(r, "Failed to read processes from '%s': %m", a->cfg.procfs);
+		goto out;
+	}
+	log_info("Read %u processes from %s", ps.processes, a->cfg.procfs);
+	/* what happened while no agent ran, in order, on top of what /proc says now */
+	takeover_replay_processes(t);
+	r = sensor_exec_seed(a->exec, a->cache);
+	if (r < 0)
+		log_warn_errno(r, "Failed to tell the kernel about every running process: %m");
+
 	for (size_t i = 0; i < o->n_policy_files; i++) {
 		r = load_policy_file(a, o->policy_files[i]);
 		if (r < 0)
-			return r;
+			goto out;
 	}
 	if (o->policy_dir) {
 		r = load_policy_dir(a, o->policy_dir);
 		if (r < 0)
-			return r;
+			goto out;
+	}
+	r = policies_restore(a);
+	if (r < 0)
+		log_warn_errno(r, "Failed to restore the policies of the state directory: %m");
+	if (t) {
+		takeover_replay_policies(t);
+		takeover_finish(t, a->cfg.release_pinned);
+		t = NULL;
 	}
 
 	r = observer_start(a->observer);
@@ -590,6 +683,12 @@ static int setup(struct agent *a, const struct options *o)
 	malloc_trim(0);
 	log_info("Listening for events on node %s", a->cfg.node_name);
 	return 0;
+out:
+	/* nothing of ours stays; the old programs do, they are the only ones enforcing */
+	if (a->cfg.keep_sensors)
+		pin_remove(pin_root());
+	takeover_abort(t);
+	return r;
 }
 
 static void teardown(struct agent *a)
@@ -607,7 +706,10 @@ static void teardown(struct agent *a)
 		uv_run(a->loop, UV_RUN_DEFAULT);
 	}
 	a->exporter = exporter_close(a->exporter);
-	policies_fini(a);
+	/* with --keep-sensors-on-exit the kernel goes on enforcing what is pinned */
+	policies_fini(a, a->cfg.keep_sensors && !a->setup_failed);
+	if (a->exec && a->cfg.keep_sensors && !a->setup_failed)
+		sensor_exec_disconnect(a->exec);
 	a->exec = sensor_exec_free(a->exec);
 	a->cache = process_cache_free(a->cache);
 }
@@ -635,6 +737,7 @@ int main(int argc, char **argv)
 	a.loop = uv_default_loop();
 	r = setup(&a, &o);
 	if (r < 0) {
+		a.setup_failed = true;
 		teardown(&a);
 		grpc_shutdown();
 		return 1;

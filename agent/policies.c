@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/generic_events.h"
+#include "agent/pin.h"
 #include "agent/policies.h"
 #include "agent/sensor_generic.h"
 #include "lib/log.h"
@@ -32,9 +35,21 @@ struct agent_policy {
 	char *error;
 };
 
+/* A hook of the previous agent, from its state directory. */
+struct old_hook {
+	uint32_t id;
+	uint32_t index;
+	char *domain;
+	char *name;
+};
+
 struct policies {
 	struct agent_policy *head, *tail;
 	uint64_t next_id;
+	struct old_hook *old_hooks;
+	size_t n_old_hooks;
+	bool restoring; /* until the state is read back, do not overwrite it */
+	bool add_disabled; /* restoring a policy that was disabled: it comes back disabled */
 };
 
 int policies_init(struct agent *a)
@@ -43,6 +58,7 @@ int policies_init(struct agent *a)
 	if (!a->policies)
 		return -ENOMEM;
 	a->policies->next_id = 1;
+	a->policies->restoring = true;
 	return 0;
 }
 
@@ -149,6 +165,53 @@ static int attach_hook(struct agent *a, struct chook *h, struct sbuf *why)
 	return r;
 }
 
+static void policies_save(struct agent *a);
+
+/* Where a policy's own pins go: one directory per policy. */
+static void policy_pin_dir(struct agent_policy *ap, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/policies/%s_%s%s%s", pin_root(), ap->domain,
+		 *ap->namespace ? ap->namespace : "", *ap->namespace ? ":" : "", ap->name);
+}
+
+static int pin_hooks(struct agent_policy *ap)
+{
+	struct cpolicy *c = ap->compiled;
+	char dir[512], path[600];
+	int r;
+
+	policy_pin_dir(ap, dir, sizeof(dir));
+	r = mkdir_p(dir, 0700);
+	for (size_t i = 0; r == 0 && i < c->n_hooks; i++) {
+		struct chook *h = &c->hooks[i];
+
+		if (h->link && h->link->slot < 0) {
+			snprintf(path, sizeof(path), "%s/hook%zu", dir, i);
+			r = gen_link_pin(h->link, path);
+		}
+		if (r == 0 && h->exit_link && h->exit_link->slot < 0) {
+			snprintf(path, sizeof(path), "%s/hook%zu_ret", dir, i);
+			r = gen_link_pin(h->exit_link, path);
+		}
+	}
+	return r;
+}
+
+/* Did the agent before a restart take over run this policy too? */
+static bool had_old_copy(struct agent *a, struct agent_policy *ap)
+{
+	char full[600];
+
+	snprintf(full, sizeof(full), "%s/%s", ap->namespace, ap->name);
+	for (size_t i = 0; i < a->policies->n_old_hooks; i++) {
+		struct old_hook *o = &a->policies->old_hooks[i];
+
+		if (streq(o->domain, ap->domain) && streq(o->name, full))
+			return true;
+	}
+	return false;
+}
+
 /* Put a compiled policy into the kernel: values, hooks, switches, then the links. */
 static int install(struct agent *a, struct agent_policy *ap, struct sbuf *why)
 {
@@ -208,8 +271,28 @@ static int install(struct agent *a, struct agent_policy *ap, struct sbuf *why)
 		r = attach_hook(a, &c->hooks[i], why);
 	if (r < 0)
 		goto fail;
+	if (had_old_copy(a, ap)) {
+		/* the old agent's copy stayed attached until now (see generic_events) */
+		uint64_t cut = now_boottime_ns();
+
+		for (size_t i = 0; i < c->n_hooks; i++)
+			c->hooks[i].takeover_cut_ns = cut;
+	}
+	if (a->cfg.keep_sensors) {
+		r = pin_hooks(ap);
+		if (r < 0) {
+			sbuf_printf(why, "cannot pin the policy's links: %s", strerror(-r));
+			goto fail;
+		}
+	}
 	return 0;
 fail:
+	if (a->cfg.keep_sensors) {
+		char dir[512];
+
+		policy_pin_dir(ap, dir, sizeof(dir));
+		pin_remove(dir);
+	}
 	uninstall(a, c);
 	return r;
 }
@@ -225,6 +308,19 @@ static int ensure_generic(struct agent *a, struct sbuf *why)
 	if (r < 0) {
 		sbuf_printf(why, "cannot load the policy programs: %s", strerror(-r));
 		return r;
+	}
+	if (a->cfg.keep_sensors) {
+		char dir[256];
+
+		snprintf(dir, sizeof(dir), "%s/generic", pin_root());
+		r = sensor_generic_pin(a->generic, dir);
+		if (r < 0) {
+			sbuf_printf(why, "cannot pin the policy programs under %s: %s", dir,
+				    strerror(-r));
+			pin_remove(dir);
+			a->generic = sensor_generic_free(a->generic);
+			return r;
+		}
 	}
 	r = generic_events_new(a, &a->gevents);
 	if (r == 0)
@@ -254,6 +350,12 @@ static void agent_policy_free(struct agent_policy *ap)
 /* Out of the kernel, out of memory. */
 static void agent_policy_destroy(struct agent *a, struct agent_policy *ap)
 {
+	if (a->cfg.keep_sensors) {
+		char dir[512];
+
+		policy_pin_dir(ap, dir, sizeof(dir));
+		pin_remove(dir);
+	}
 	if (ap->compiled) {
 		uninstall(a, ap->compiled);
 		ap->compiled = cpolicy_free(ap->compiled, a->generic);
@@ -317,7 +419,7 @@ int policies_add(struct agent *a, const char *yaml, size_t len, const char *orig
 		goto out;
 	}
 	ap->parsed = TAKE_PTR(p);
-	ap->enabled = true;
+	ap->enabled = !a->policies->add_disabled;
 	ap->mode = mode == MODE_REQ_KEEP ?
 			   (policy_get_mode(ap->parsed) == POLICY_MODE_MONITOR ? GEN_MODE_MONITOR :
 										 GEN_MODE_ENFORCE) :
@@ -326,7 +428,7 @@ int policies_add(struct agent *a, const char *yaml, size_t len, const char *orig
 	if (r < 0)
 		goto out;
 	ap->id = a->policies->next_id++;
-	ap->state = PSTATE_ENABLED;
+	ap->state = ap->enabled ? PSTATE_ENABLED : PSTATE_DISABLED;
 	if (a->policies->tail)
 		a->policies->tail->next = ap;
 	else
@@ -335,6 +437,7 @@ int policies_add(struct agent *a, const char *yaml, size_t len, const char *orig
 	log_info("Loaded policy '%s' (%s) with %zu hooks, mode %s", ap->name, ap->domain,
 		 ap->compiled->n_hooks, ap->mode == GEN_MODE_MONITOR ? "monitor" : "enforce");
 	ap = NULL;
+	policies_save(a);
 out:
 	if (ap) {
 		if (ap->compiled)
@@ -360,6 +463,7 @@ int policies_delete(struct agent *a, const char *name, const char *ns, const cha
 	unlink_policy(a, ap);
 	log_info("Deleted policy '%s' (%s)", ap->name, ap->domain);
 	agent_policy_destroy(a, ap);
+	policies_save(a);
 	return 0;
 }
 
@@ -401,6 +505,7 @@ int policies_configure(struct agent *a, const char *name, const char *ns, const 
 	ap->enabled = enabled;
 	ap->mode = m;
 	ap->state = enabled ? PSTATE_ENABLED : PSTATE_DISABLED;
+	policies_save(a);
 	return 0;
 }
 
@@ -583,7 +688,7 @@ size_t policies_domains(struct agent *a, const char **out, size_t max)
 	return n;
 }
 
-void policies_fini(struct agent *a)
+void policies_fini(struct agent *a, bool keep)
 {
 	if (!a->policies)
 		return;
@@ -591,10 +696,234 @@ void policies_fini(struct agent *a)
 		struct agent_policy *ap = a->policies->head;
 
 		a->policies->head = ap->next;
-		agent_policy_destroy(a, ap);
+		if (keep && ap->compiled) {
+			/* the kernel keeps enforcing: close our handles, change nothing */
+			for (size_t i = 0; i < ap->compiled->n_hooks; i++) {
+				struct chook *h = &ap->compiled->hooks[i];
+
+				if (h->link && h->link->slot < 0)
+					h->link = gen_link_forget(h->link);
+				if (h->exit_link && h->exit_link->slot < 0)
+					h->exit_link = gen_link_forget(h->exit_link);
+				free(h->link);
+				free(h->exit_link);
+				h->link = h->exit_link = NULL;
+			}
+			ap->compiled = cpolicy_free(ap->compiled, a->generic);
+			agent_policy_free(ap);
+		} else {
+			agent_policy_destroy(a, ap);
+		}
 	}
+	for (size_t i = 0; i < a->policies->n_old_hooks; i++) {
+		free(a->policies->old_hooks[i].domain);
+		free(a->policies->old_hooks[i].name);
+	}
+	free(a->policies->old_hooks);
 	free(a->policies);
 	a->policies = NULL;
 	a->gevents = generic_events_free(a->gevents);
+	if (keep && a->generic)
+		sensor_generic_disconnect(a->generic);
 	a->generic = sensor_generic_free(a->generic);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* State: policies added over gRPC or by the manager, and every hook's id */
+
+static bool persisted(const char *domain)
+{
+	return streq(domain, POLICY_DOMAIN_GRPC) || streq(domain, POLICY_DOMAIN_FLEET);
+}
+
+/* "<domain>_<namespace>_<name>": names are DNS labels, the separators cannot clash. */
+static void state_base(struct agent_policy *ap, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s_%s_%s", ap->domain, ap->namespace, ap->name);
+}
+
+static void policies_save(struct agent *a)
+{
+	char dir[4096], path[4700], base[512];
+	struct sbuf hooks;
+	struct dirent *de;
+	DIR *d;
+	int r;
+
+	if (a->policies->restoring || !a->cfg.state_dir)
+		return;
+	snprintf(dir, sizeof(dir), "%s/policies", a->cfg.state_dir);
+	r = mkdir_p(dir, 0700);
+	if (r < 0) {
+		log_warn_errno(r, "Failed to create '%s', policies will not survive a restart: %m",
+			       dir);
+		return;
+	}
+	sbuf_init(&hooks);
+	for (struct agent_policy *p = a->policies->head; p; p = p->next) {
+		struct sbuf st;
+
+		for (size_t i = 0; p->compiled && i < p->compiled->n_hooks; i++)
+			sbuf_printf(&hooks, "%u %zu %s %s %s\n", p->compiled->hooks[i].gh.hook_id,
+				    i, p->domain, *p->namespace ? p->namespace : "-", p->name);
+		if (!persisted(p->domain))
+			continue;
+		state_base(p, base, sizeof(base));
+		snprintf(path, sizeof(path), "%s/%s.yaml", dir, base);
+		r = write_file(path, p->yaml, strlen(p->yaml), 0600);
+		sbuf_init(&st);
+		sbuf_printf(&st, "mode=%s\nenabled=%d\n",
+			    p->mode == GEN_MODE_MONITOR ? "monitor" : "enforce", p->enabled);
+		snprintf(path, sizeof(path), "%s/%s.state", dir, base);
+		if (r == 0)
+			r = write_file(path, st.buf, st.len, 0600);
+		sbuf_free(&st);
+		if (r < 0)
+			log_warn_errno(r, "Failed to save policy '%s': %m", p->name);
+	}
+	/* files of policies that are gone */
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		bool keep = false;
+		size_t n = strlen(de->d_name);
+
+		if (!endswith(de->d_name, ".yaml") && !endswith(de->d_name, ".state"))
+			continue;
+		for (struct agent_policy *p = a->policies->head; p && !keep; p = p->next) {
+			state_base(p, base, sizeof(base));
+			keep = persisted(p->domain) && strlen(base) < n &&
+			       strncmp(de->d_name, base, strlen(base)) == 0 &&
+			       de->d_name[strlen(base)] == '.';
+		}
+		if (!keep) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+	}
+	if (d)
+		closedir(d);
+	snprintf(path, sizeof(path), "%s/hooks", a->cfg.state_dir);
+	r = write_file(path, hooks.buf ? hooks.buf : "", hooks.len, 0600);
+	if (r < 0)
+		log_warn_errno(r, "Failed to save '%s': %m", path);
+	sbuf_free(&hooks);
+}
+
+int policies_load_old_hooks(struct agent *a)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[4096];
+	char *line, *save = NULL;
+	int r;
+
+	if (!a->cfg.state_dir)
+		return 0;
+	snprintf(path, sizeof(path), "%s/hooks", a->cfg.state_dir);
+	r = read_file(path, 4 << 20, &text, NULL);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char domain[64], ns[256], name[256];
+		unsigned id, index;
+		struct old_hook *v;
+
+		if (sscanf(line, "%u %u %63s %255s %255s", &id, &index, domain, ns, name) != 5)
+			continue;
+		v = realloc(a->policies->old_hooks, (a->policies->n_old_hooks + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		a->policies->old_hooks = v;
+		v += a->policies->n_old_hooks;
+		v->id = id;
+		v->index = index;
+		v->domain = strdup(domain);
+		if (asprintf(&v->name, "%s/%s", streq(ns, "-") ? "" : ns, name) < 0)
+			v->name = NULL;
+		if (!v->domain || !v->name)
+			return -ENOMEM;
+		a->policies->n_old_hooks++;
+	}
+	return 0;
+}
+
+uint32_t policies_translate_hook(struct agent *a, uint32_t old_id)
+{
+	for (size_t i = 0; i < a->policies->n_old_hooks; i++) {
+		struct old_hook *o = &a->policies->old_hooks[i];
+
+		if (o->id != old_id)
+			continue;
+		for (struct agent_policy *p = a->policies->head; p; p = p->next) {
+			char full[600];
+
+			snprintf(full, sizeof(full), "%s/%s", p->namespace, p->name);
+			if (streq(p->domain, o->domain) && streq(full, o->name) &&
+			    o->index < p->compiled->n_hooks)
+				return p->compiled->hooks[o->index].gh.hook_id;
+		}
+	}
+	return 0;
+}
+
+int policies_restore(struct agent *a)
+{
+	char dir[4096], path[4700];
+	struct dirent **names = NULL;
+	int n, restored = 0, r = 0;
+
+	if (!a->cfg.state_dir)
+		goto done;
+	snprintf(dir, sizeof(dir), "%s/policies", a->cfg.state_dir);
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		r = errno == ENOENT ? 0 : -errno;
+		goto done;
+	}
+	for (int i = 0; i < n; i++) {
+		_cleanup_free_ char *yaml = NULL, *state = NULL;
+		char domain[64], *err = NULL, *us;
+		enum policy_mode_req mode = MODE_REQ_KEEP;
+		bool enabled = true;
+		size_t len;
+		int rr;
+
+		if (!endswith(names[i]->d_name, ".yaml"))
+			goto next;
+		us = strchr(names[i]->d_name, '_');
+		if (!us || us - names[i]->d_name >= (long)sizeof(domain))
+			goto next;
+		snprintf(domain, sizeof(domain), "%.*s", (int)(us - names[i]->d_name),
+			 names[i]->d_name);
+		if (!persisted(domain))
+			goto next;
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		if (read_file(path, 2 << 20, &yaml, &len) < 0)
+			goto next;
+		memcpy(path + strlen(path) - 5, ".state", 7);
+		if (read_file(path, 4096, &state, NULL) == 0) {
+			if (strstr(state, "mode=monitor"))
+				mode = MODE_REQ_MONITOR;
+			else if (strstr(state, "mode=enforce"))
+				mode = MODE_REQ_ENFORCE;
+			enabled = !strstr(state, "enabled=0");
+		}
+		a->policies->add_disabled = !enabled;
+		rr = policies_add(a, yaml, len, names[i]->d_name, domain, mode, &err);
+		a->policies->add_disabled = false;
+		if (rr < 0)
+			log_error("Failed to restore policy from '%s': %s", names[i]->d_name,
+				  err ? err : strerror(-rr));
+		else
+			restored++;
+		free(err);
+next:
+		free(names[i]);
+	}
+	free(names);
+	if (restored)
+		log_info("Restored %d policies from %s", restored, dir);
+done:
+	a->policies->restoring = false;
+	policies_save(a);
+	return r;
 }

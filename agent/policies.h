@@ -31,7 +31,17 @@ enum policy_mode_req {
 #define POLICY_MODE_KEEP MODE_REQ_KEEP
 
 int policies_init(struct agent *a);
-void policies_fini(struct agent *a);
+/* Free everything; with keep (persistent enforcement) the kernel side stays as it is. */
+void policies_fini(struct agent *a, bool keep);
+/*
+ * Policies added over gRPC or by the manager survive restarts: they are kept in
+ * the state directory. Restore adds them back (called once at start).
+ */
+int policies_restore(struct agent *a);
+/* The hook of a hook id of the previous agent (from its state), or 0. */
+uint32_t policies_translate_hook(struct agent *a, uint32_t old_hook_id);
+/* Read the previous agent's hook ids (before policies are restored and saved again). */
+int policies_load_old_hooks(struct agent *a);
 
 /*
  * Add a policy from YAML text. origin names it in error messages (a file name,

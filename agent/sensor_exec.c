@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/observer.h"
+#include "agent/pin.h"
 #include "agent/sensor_exec.h"
 #include "bpf/exec.h"
 #include "bpf/process.h"
@@ -133,6 +134,29 @@ int sensor_exec_errors(struct sensor_exec *s, uint64_t counts[ERR_COUNT])
 	}
 	free(vals);
 	return 0;
+}
+
+int sensor_exec_pin(struct sensor_exec *s, const char *dir)
+{
+	struct bpf_link *links[] = { s->skel->links.handle_exec, s->skel->links.handle_fork,
+				     s->skel->links.handle_exit };
+	static const char *const names[] = { "link_exec", "link_fork", "link_exit" };
+	char path[512];
+	int r;
+
+	r = pin_object(s->skel->obj, dir);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(links); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		r = pin_link(links[i], path);
+	}
+	return r;
+}
+
+void sensor_exec_disconnect(struct sensor_exec *s)
+{
+	bpf_link__disconnect(s->skel->links.handle_exec);
+	bpf_link__disconnect(s->skel->links.handle_fork);
+	bpf_link__disconnect(s->skel->links.handle_exit);
 }
 
 struct sensor_exec *sensor_exec_free(struct sensor_exec *s)
@@ -301,19 +325,33 @@ void sensor_exec_handle_exit(struct agent *a, const void *data, size_t len)
 	process_put(a->cache, p);
 }
 
+/* Restart takeover: the old agent's programs saw this record too, and its copy is kept. */
+static bool seen_by_old(struct agent *a, const void *data, size_t len)
+{
+	const struct event_hdr *h = data;
+
+	if (len < sizeof(*h) || h->ktime >= a->takeover.exec_cut_ns)
+		return false;
+	a->takeover.duplicates++;
+	return true;
+}
+
 static void on_exec(void *ctx, const void *data, size_t len)
 {
-	sensor_exec_handle_exec(ctx, data, len);
+	if (!seen_by_old(ctx, data, len))
+		sensor_exec_handle_exec(ctx, data, len);
 }
 
 static void on_fork(void *ctx, const void *data, size_t len)
 {
-	sensor_exec_handle_fork(ctx, data, len);
+	if (!seen_by_old(ctx, data, len))
+		sensor_exec_handle_fork(ctx, data, len);
 }
 
 static void on_exit_record(void *ctx, const void *data, size_t len)
 {
-	sensor_exec_handle_exit(ctx, data, len);
+	if (!seen_by_old(ctx, data, len))
+		sensor_exec_handle_exit(ctx, data, len);
 }
 
 int sensor_exec_register(struct sensor_exec *s, struct agent *a)

@@ -34,6 +34,10 @@ int sensor_exec_errors(struct sensor_exec *s, uint64_t counts[ERR_COUNT]);
 /* Route the ring buffer's exec, fork and exit records into the agent. */
 int sensor_exec_register(struct sensor_exec *s, struct agent *a);
 struct sensor_exec *sensor_exec_free(struct sensor_exec *s);
+/* Pin maps, programs and links under dir (persistent enforcement). */
+int sensor_exec_pin(struct sensor_exec *s, const char *dir);
+/* Let the links outlive the agent: closing them will not detach them. */
+void sensor_exec_disconnect(struct sensor_exec *s);
 
 /* Process records (exposed for tests and replay). */
 void sensor_exec_handle_exec(struct agent *a, const void *data, size_t len);

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "agent/pin.h"
 #include "agent/sensor_exec.h"
 #include "agent/sensor_generic.h"
 #include "bpf/process.h"
@@ -45,6 +46,7 @@ struct sensor_generic {
 	struct bitmap policy_ids, hook_ids, map_ids;
 	uint64_t bin_bits; /* followChildren bits in use */
 	struct raw_copy *raw_copies;
+	char *pin_dir; /* persistent enforcement: where pins go, or NULL */
 };
 
 static int bitmap_init(struct bitmap *b, uint32_t n)
@@ -192,8 +194,65 @@ struct sensor_generic *sensor_generic_free(struct sensor_generic *g)
 	free(g->policy_ids.bits);
 	free(g->hook_ids.bits);
 	free(g->map_ids.bits);
+	free(g->pin_dir);
 	free(g);
 	return NULL;
+}
+
+static void slot_pin_path(struct sensor_generic *g, int id, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/links/slot%d", g->pin_dir, id);
+}
+
+int sensor_generic_pin(struct sensor_generic *g, const char *dir)
+{
+	char path[512];
+	int r;
+
+	free(g->pin_dir);
+	g->pin_dir = strdup(dir);
+	if (!g->pin_dir)
+		return -ENOMEM;
+	r = pin_object(g->skel->obj, dir);
+	for (int i = 0; r == 0 && i < GEN_MAX_SLOTS; i++) {
+		if (!g->slots[i])
+			continue;
+		slot_pin_path(g, i, path, sizeof(path));
+		r = gen_link_pin(g->slots[i]->link, path);
+	}
+	return r;
+}
+
+int gen_link_pin(struct gen_link *l, const char *path)
+{
+	if (l->link)
+		return pin_link(l->link, path);
+	if (l->fd >= 0)
+		return pin_fd(l->fd, path);
+	return -EINVAL;
+}
+
+struct gen_link *gen_link_forget(struct gen_link *l)
+{
+	if (!l)
+		return NULL;
+	if (l->link) {
+		bpf_link__disconnect(l->link);
+		bpf_link__destroy(l->link);
+	} else if (l->fd >= 0) {
+		close(l->fd);
+	}
+	free(l);
+	return NULL;
+}
+
+void sensor_generic_disconnect(struct sensor_generic *g)
+{
+	for (int i = 0; i < GEN_MAX_SLOTS; i++) {
+		if (!g->slots[i])
+			continue;
+		g->slots[i]->link = gen_link_forget(g->slots[i]->link);
+	}
 }
 
 int sensor_generic_alloc_policy_id(struct sensor_generic *g, uint32_t *id)
@@ -489,6 +548,12 @@ static void slot_leave(struct sensor_generic *g, int id, uint32_t hook_id)
 	write_slot(g, id);
 	if (w > 0)
 		return;
+	if (g->pin_dir) {
+		char path[512];
+
+		slot_pin_path(g, id, path, sizeof(path));
+		unlink(path);
+	}
 	gen_link_destroy(g, t->link);
 	free(t->key);
 	free(t);
@@ -548,6 +613,14 @@ static int slot_join(struct sensor_generic *g, const char *key, uint32_t hook_id
 		r = write_slot(g, id);
 		if (r == 0)
 			r = attach(g, arg, (uint32_t)id, &t->link);
+		if (r == 0 && g->pin_dir) {
+			char path[512];
+
+			slot_pin_path(g, id, path, sizeof(path));
+			r = gen_link_pin(t->link, path);
+			if (r < 0)
+				t->link = gen_link_destroy(g, t->link);
+		}
 		if (r < 0) {
 			t->hooks.n = 0;
 			write_slot(g, id);

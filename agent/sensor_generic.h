@@ -20,6 +20,13 @@ struct bpf_link;
 int sensor_generic_load(struct sensor_exec *exec, int scope_cgroup_fd, const char *btf_path,
 			struct sensor_generic **ret);
 struct sensor_generic *sensor_generic_free(struct sensor_generic *g);
+/*
+ * Persistent enforcement: pin the maps and programs under dir now, and every
+ * tracepoint attachment made later (and unpin those that go).
+ */
+int sensor_generic_pin(struct sensor_generic *g, const char *dir);
+/* At exit with persistent enforcement: let every link outlive the agent. */
+void sensor_generic_disconnect(struct sensor_generic *g);
 
 /* Id allocation; ids are small integers, reused after release. */
 int sensor_generic_alloc_policy_id(struct sensor_generic *g, uint32_t *id);
@@ -76,6 +83,10 @@ int sensor_generic_attach_uprobe(struct sensor_generic *g, const char *path, con
 				 struct gen_link **ret);
 /* Detach and free; NULL-safe, returns NULL. */
 struct gen_link *gen_link_destroy(struct sensor_generic *g, struct gen_link *l);
+/* Pin an attachment of its own (not a tracepoint slot) at path. */
+int gen_link_pin(struct gen_link *l, const char *path);
+/* Close without detaching (it is pinned). */
+struct gen_link *gen_link_forget(struct gen_link *l);
 
 /* Counters summed over CPUs (GEN_CNT_*). */
 int sensor_generic_policy_counters(struct sensor_generic *g, uint32_t policy_id,

@@ -174,7 +174,7 @@ int agent_stats_fill(struct agent *a, Fleet__GetStatsResponse *resp)
 		[ERR_MAP_FULL] = "bpf.map_full",
 		[ERR_READ_USER] = "bpf.read_user_errors",
 	};
-	struct counters c = { .cap = 64 };
+	struct counters c = { .cap = 128 };
 	struct process_cache_stats pcs;
 	struct observer_stats os;
 	uint64_t errs[ERR_COUNT] = { 0 };
@@ -227,6 +227,19 @@ int agent_stats_fill(struct agent *a, Fleet__GetStatsResponse *resp)
 		counter(&c, "bpf.policy_ringbuf_full", errs[ERR_RINGBUF_FULL],
 			"policy events lost to a full ring buffer");
 		counter(&c, "bpf.policy_map_full", errs[ERR_MAP_FULL], NULL);
+	}
+	if (a->takeover.active) {
+		counter(&c, "takeover.replayed", a->takeover.replayed,
+			"records written while no agent ran, delivered after the restart");
+		counter(&c, "takeover.duplicates", a->takeover.duplicates,
+			"records both the old and the new programs wrote: one copy kept");
+		counter(&c, "takeover.unconfigured", a->takeover.unknown,
+			"records of policies that were not configured again");
+		counter(&c, "takeover.lost", a->takeover.lost, "records lost to memory shortage");
+		counter(&c, "takeover.ringbuf_full", a->takeover.ringbuf_full,
+			"events the previous agent's programs lost to a full ring buffer");
+		counter(&c, "takeover.old_errors", a->takeover.old_errors,
+			"other failures of the previous agent's programs");
 	}
 	process_cache_get_stats(a->cache, &pcs);
 	counter(&c, "process_cache.size", pcs.size, NULL);
