@@ -274,7 +274,8 @@ static bool compile_arg(struct cctx *x, struct chook *h, const struct hook_src *
 			g->max_len = f->size;
 		}
 	} else if (!is_return && (src->kind == GEN_HOOK_SYSCALL || src->kind == GEN_HOOK_UPROBE ||
-				  src->kind == GEN_HOOK_KPROBE || src->kind == GEN_HOOK_FENTRY)) {
+				  src->kind == GEN_HOOK_KPROBE || src->kind == GEN_HOOK_FENTRY ||
+				  src->kind == GEN_HOOK_LSM)) {
 		if (a->index > 5) {
 			fail(x, -EINVAL, policy_node_pos(&a->node, "index"),
 			     "argument index %u is out of range: functions have 6 register arguments",
@@ -832,6 +833,12 @@ static bool compile_action(struct cctx *x, struct chook *h, const struct policy_
 		meta->fqdn = pa->arg_fqdn;
 		return true;
 	case POLICY_ACTION_OVERRIDE:
+		if (h->override) {
+			/* the hook's mechanism was chosen for it (see compile_kfunc) */
+			a->arg = (int32_t)pa->arg_error;
+			x->c->has_enforcement = true;
+			return true;
+		}
 		if (h->gh.kind == GEN_HOOK_SYSCALL)
 			fail(x, -EOPNOTSUPP, pos,
 			     "Override on a syscall needs bpf_override_return (kprobes with "
@@ -1044,6 +1051,10 @@ static void compile_body(struct cctx *x, struct chook *h, const struct policy_ho
 {
 	bool ok = true;
 
+	/* returnCopy reads a buffer when the function returns: that needs the return side */
+	for (size_t i = 0; i < ph->nr_args; i++)
+		if (ph->args[i].return_copy)
+			h->gh.flags |= GEN_HF_RETURN;
 	if (ph->ret) {
 		h->gh.flags |= GEN_HF_RETURN;
 		if (!ph->return_arg) {
@@ -1088,6 +1099,107 @@ static void compile_body(struct cctx *x, struct chook *h, const struct policy_ho
 	h->gh.n_selectors = (uint8_t)ph->nr_selectors;
 }
 
+/* return: true, or an argument read at the return (returnCopy) */
+static bool hook_needs_return(const struct policy_hook *ph)
+{
+	if (ph->ret)
+		return true;
+	for (size_t i = 0; i < ph->nr_args; i++)
+		if (ph->args[i].return_copy)
+			return true;
+	return false;
+}
+
+static bool hook_has_override(const struct policy_hook *ph)
+{
+	for (size_t i = 0; i < ph->nr_selectors; i++) {
+		const struct policy_selector *ps = &ph->selectors[i];
+
+		for (size_t k = 0; k < ps->nr_match_actions; k++)
+			if (ps->match_actions[k].action == POLICY_ACTION_OVERRIDE)
+				return true;
+		for (size_t k = 0; k < ps->nr_match_return_actions; k++)
+			if (ps->match_return_actions[k].action == POLICY_ACTION_OVERRIDE)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The kernel functions kprobes and trampolines can hook, from tracefs'
+ * available_filter_functions, read once and kept sorted (reread when a name is
+ * missing and the list is older than a few seconds: modules come and go).
+ */
+static struct {
+	char **names;
+	size_t n;
+	uint64_t read_ns;
+	bool unavailable;
+} kfuncs;
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void kfuncs_load(void)
+{
+	_cleanup_free_ char *text = NULL;
+	char *line, *save = NULL;
+	size_t cap = 0;
+	int r;
+
+	for (size_t i = 0; i < kfuncs.n; i++)
+		free(kfuncs.names[i]);
+	free(kfuncs.names);
+	memset(&kfuncs, 0, sizeof(kfuncs));
+	r = read_file(TRACEFS "/available_filter_functions", 64 << 20, &text, NULL);
+	if (r < 0)
+		r = read_file("/sys/kernel/debug/tracing/available_filter_functions", 64 << 20,
+			      &text, NULL);
+	kfuncs.read_ns = now_monotonic_ns();
+	if (r < 0) {
+		kfuncs.unavailable = true;
+		return;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(line, ' ');
+
+		if (sp)
+			*sp = '\0'; /* "name [module]" */
+		if (kfuncs.n == cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			char **v = realloc(kfuncs.names, ncap * sizeof(*v));
+
+			if (!v)
+				break;
+			kfuncs.names = v;
+			cap = ncap;
+		}
+		kfuncs.names[kfuncs.n] = strdup(line);
+		if (kfuncs.names[kfuncs.n])
+			kfuncs.n++;
+	}
+	qsort(kfuncs.names, kfuncs.n, sizeof(char *), cmp_str);
+}
+
+/* 1: hookable, 0: not, -1: cannot tell (no tracefs list). */
+static int kfunc_exists(const char *name)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		if (!kfuncs.read_ns ||
+		    (pass == 1 && now_monotonic_ns() - kfuncs.read_ns > 5000000000ull))
+			kfuncs_load();
+		else if (pass == 1)
+			break;
+		if (kfuncs.unavailable)
+			return -1;
+		if (bsearch(&name, kfuncs.names, kfuncs.n, sizeof(char *), cmp_str))
+			return 1;
+	}
+	return 0;
+}
+
 static void compile_syscall(struct cctx *x, const struct policy_hook *ph, unsigned index,
 			    const char *call)
 {
@@ -1113,42 +1225,200 @@ static void compile_syscall(struct cctx *x, const struct policy_hook *ph, unsign
 		return;
 	h->tp_category = strdup("syscalls");
 	h->tp_name = strdup(enter);
-	if (ph->ret)
+	if (hook_needs_return(ph))
 		h->tp_exit_name = strdup(exit_name);
 	if (asprintf(&h->function_name, "%ssys_%s", syscall_arch_prefix(), base) < 0)
 		h->function_name = NULL;
-	if (asprintf(&h->description, "syscalls:%s%s%s", enter, ph->ret ? " + " : "",
-		     ph->ret ? exit_name : "") < 0)
+	if (asprintf(&h->description, "syscalls:%s%s%s", enter, hook_needs_return(ph) ? " + " : "",
+		     hook_needs_return(ph) ? exit_name : "") < 0)
 		h->description = NULL;
 	compile_body(x, h, ph, &src);
 }
 
-static void compile_kprobe(struct cctx *x, const struct policy_hook *ph, unsigned index)
+static const char *attach_name(enum chook_attach a)
 {
-	const char *what = ph->kprobe.call;
+	switch (a) {
+	case CATT_KPROBE:
+		return "kprobe";
+	case CATT_KPROBE_MULTI:
+		return "kprobe.multi";
+	case CATT_FENTRY:
+		return "fentry";
+	case CATT_FMOD_RET:
+		return "fmod_ret";
+	case CATT_LSM:
+		return "BPF LSM";
+	default:
+		return "?";
+	}
+}
 
+static void ignore_missing(struct cctx *x, const char *func)
+{
+	char **v = realloc(x->c->ignored, (x->c->n_ignored + 1) * sizeof(*v));
+
+	if (!v)
+		return;
+	x->c->ignored = v;
+	v[x->c->n_ignored] = strdup(func);
+	if (v[x->c->n_ignored])
+		x->c->n_ignored++;
+}
+
+/*
+ * A kernel function (or a syscall's wrapper): kprobe or kprobe.multi first,
+ * fentry where kprobes are missing; with Override, bpf_override_return on a
+ * kprobe or fmod_ret on security_* functions (fentries: always trampolines).
+ */
+static void compile_kfunc(struct cctx *x, const struct policy_hook *ph, unsigned index,
+			  enum policy_hook_kind section, const char *call)
+{
+	const struct policy_options *o = &x->p->spec.options;
+	bool syscall = ph->kprobe.syscall, override = hook_has_override(ph);
+	bool want_fentry = section == POLICY_HOOK_FENTRY;
+	struct hook_src src = { .kind = syscall ? GEN_HOOK_SYSCALL : GEN_HOOK_KPROBE,
+				.user_pointers = syscall };
+	const struct policy_pos *cpos = policy_node_pos(&ph->node, "call");
+	enum chook_attach att;
+	char func[256];
+	struct chook *h;
+	int exists;
+
+	if (syscall)
+		snprintf(func, sizeof(func), "%ssys_%s", syscall_arch_prefix(),
+			 syscall_base_name(call));
+	else
+		snprintf(func, sizeof(func), "%s", call);
+
+	if (!want_fentry && !x->kf->kprobe && !x->kf->fentry) {
+		if (syscall) {
+			compile_syscall(x, ph, index, call);
+			return;
+		}
+		fail(x, -EOPNOTSUPP, cpos,
+		     "'%s' is a kernel function: hooking it needs kprobes or fentry, and this "
+		     "kernel has no kprobes (CONFIG_KPROBES) and refuses fentry programs",
+		     call);
+		return;
+	}
+	if (want_fentry && !x->kf->fentry) {
+		fail(x, -EOPNOTSUPP, cpos,
+		     "fentries need fentry programs (BPF trampolines), which this kernel refuses");
+		return;
+	}
+	exists = kfunc_exists(func);
+	if (exists == 0) {
+		if (ph->ignore.call_not_found) {
+			ignore_missing(x, func);
+			return;
+		}
+		fail(x, -ENOENT, cpos,
+		     "'%s' cannot be hooked on this kernel: it is not in "
+		     "available_filter_functions (set ignore.callNotFound to skip it)",
+		     func);
+		return;
+	}
+
+	if (override) {
+		bool security = startswith(func, "security_");
+		bool fmod_ok = security && x->kf->fmod_ret &&
+			       o->override_method != POLICY_OVERRIDE_RETURN;
+		bool kprobe_ok = !want_fentry && x->kf->kprobe && x->kf->override_return &&
+				 o->override_method != POLICY_OVERRIDE_FMOD_RET;
+
+		if (kprobe_ok && !(want_fentry && fmod_ok)) {
+			att = x->kf->kprobe_multi && !o->disable_kprobe_multi ? CATT_KPROBE_MULTI :
+										CATT_KPROBE;
+		} else if (fmod_ok) {
+			att = CATT_FMOD_RET;
+		} else {
+			fail(x, -EOPNOTSUPP, cpos, "Override on '%s' needs %s; this kernel %s",
+			     func,
+			     security ?
+				     "bpf_override_return or fmod_ret" :
+				     "bpf_override_return (fmod_ret works on security_* functions only)",
+			     !x->kf->override_return && !(security && x->kf->fmod_ret) ?
+				     "has neither (no CONFIG_BPF_KPROBE_OVERRIDE, no error injection)" :
+				     "has them, but not with this policy's override-method");
+			return;
+		}
+	} else if (want_fentry || !x->kf->kprobe) {
+		att = CATT_FENTRY;
+	} else {
+		att = x->kf->kprobe_multi && !o->disable_kprobe_multi ? CATT_KPROBE_MULTI :
+									CATT_KPROBE;
+	}
+
+	{
+		bool ret = hook_needs_return(ph);
+		char mech[64];
+
+		snprintf(mech, sizeof(mech), "%s%s", attach_name(att),
+			 !ret					    ? "" :
+			 att == CATT_FENTRY || att == CATT_FMOD_RET ? " + fexit" :
+			 att == CATT_KPROBE_MULTI		    ? " + kretprobe.multi" :
+								      " + kretprobe");
+		h = new_hook(x, section, index, ph, GEN_HOOK_KPROBE, mech);
+	}
+	if (!h)
+		return;
+	if (att == CATT_FENTRY || att == CATT_FMOD_RET)
+		h->gh.kind = GEN_HOOK_FENTRY;
+	h->attach = att;
+	h->override = override;
+	h->kfunc = strdup(func);
+	h->function_name = strdup(func);
+	h->description = strdup(func);
+	if (syscall)
+		h->gh.flags |= GEN_HF_SYSCALL_WRAPPER;
+	compile_body(x, h, ph, &src);
+}
+
+static void compile_kprobe(struct cctx *x, const struct policy_hook *ph, unsigned index,
+			   enum policy_hook_kind section)
+{
 	if (ph->kprobe.call_list) {
 		const struct policy_list *l = ph->kprobe.call_list;
 
-		if (!ph->kprobe.syscall) {
-			fail(x, -EOPNOTSUPP, policy_node_pos(&ph->node, "call"),
-			     "kernel functions from lists need kprobes, which this kernel does not allow");
-			return;
-		}
 		for (size_t i = 0; i < l->nr_values; i++)
-			compile_syscall(x, ph, index, l->values[i].str);
+			compile_kfunc(x, ph, index, section, l->values[i].str);
 		return;
 	}
-	if (ph->kprobe.syscall) {
-		compile_syscall(x, ph, index, what);
+	compile_kfunc(x, ph, index, section, ph->kprobe.call);
+}
+
+static void compile_lsm(struct cctx *x, const struct policy_hook *ph, unsigned index)
+{
+	struct hook_src src = { .kind = GEN_HOOK_LSM };
+	const struct policy_pos *pos = policy_node_pos(&ph->node, "hook");
+	char func[256];
+	struct chook *h;
+
+	if (!x->kf->lsm) {
+		fail(x, -EOPNOTSUPP, pos,
+		     "lsmhooks need BPF LSM programs, which this kernel refuses (CONFIG_BPF_LSM, "
+		     "and 'bpf' in the lsm= boot parameter)");
 		return;
 	}
-	fail(x, -EOPNOTSUPP, policy_node_pos(&ph->node, "call"),
-	     "'%s' is a kernel function: hooking it needs kprobes or fentry, and this kernel %s",
-	     what,
-	     !x->kf->kprobe && !x->kf->fentry ?
-		     "has no kprobes (CONFIG_KPROBES) and refuses fentry programs" :
-		     "offers them, but this agent build does not hook kernel functions yet");
+	snprintf(func, sizeof(func), "bpf_lsm_%s", ph->lsm.hook);
+	if (kfunc_exists(func) == 0) {
+		fail(x, -ENOENT, pos, "'%s' is not an LSM hook of this kernel", ph->lsm.hook);
+		return;
+	}
+	if (hook_needs_return(ph)) {
+		fail(x, -EINVAL, policy_node_pos(&ph->node, "return"),
+		     "LSM hooks have no return value to report: they are the verdict");
+		return;
+	}
+	h = new_hook(x, POLICY_HOOK_LSM, index, ph, GEN_HOOK_LSM, "BPF LSM");
+	if (!h)
+		return;
+	h->attach = CATT_LSM;
+	h->override = hook_has_override(ph);
+	h->kfunc = strdup(ph->lsm.hook);
+	h->function_name = strdup(ph->lsm.hook);
+	h->description = strdup(ph->lsm.hook);
+	compile_body(x, h, ph, &src);
 }
 
 static void compile_tracepoint(struct cctx *x, const struct policy_hook *ph, unsigned index)
@@ -1165,6 +1435,7 @@ static void compile_tracepoint(struct cctx *x, const struct policy_hook *ph, uns
 		if (!h)
 			return;
 		h->raw = true;
+		h->attach = CATT_RAW_TP;
 		h->subsys = ph->tp.subsystem;
 		h->event = ph->tp.event;
 		h->tp_category = strdup(ph->tp.subsystem);
@@ -1225,6 +1496,7 @@ static void compile_uprobe(struct cctx *x, const struct policy_hook *ph, unsigne
 		if (!h)
 			return;
 		h->path = ph->uprobe.path;
+		h->attach = CATT_UPROBE;
 		h->uprobe_path = strdup(ph->uprobe.path);
 		if (i < ph->uprobe.nr_symbols) {
 			h->uprobe_symbol = strdup(ph->uprobe.symbols[i].str);
@@ -1249,6 +1521,28 @@ static void compile_uprobe(struct cctx *x, const struct policy_hook *ph, unsigne
 static bool selector_empty(const struct policy_label_selector *s)
 {
 	return !s->present || (!s->nr_match_labels && !s->nr_match_expressions);
+}
+
+/*
+ * A policy that follows fds (FollowFD) reads its fd arguments from what it
+ * followed, and an fd it did not follow makes the hook skip the event, as
+ * Tetragon's fd type does.
+ */
+static void follow_fd_semantics(struct cpolicy *c)
+{
+	bool follows = false;
+
+	for (size_t i = 0; i < c->n_hooks && !follows; i++)
+		for (unsigned k = 0; k < c->hooks[i].gh.n_selectors && !follows; k++)
+			for (unsigned a = 0; a < c->hooks[i].sel[k].n_actions; a++)
+				if (c->hooks[i].sel[k].actions[a].type == GEN_ACT_FOLLOW_FD)
+					follows = true;
+	if (!follows)
+		return;
+	for (size_t i = 0; i < c->n_hooks; i++)
+		for (unsigned k = 0; k < GEN_MAX_ARGS - 1; k++)
+			if (c->hooks[i].gh.args[k].type == GEN_ARG_FD)
+				c->hooks[i].gh.args[k].flags |= GEN_AF_FOLLOWED_ONLY;
 }
 
 int compile_policy(const struct policy *p, struct sensor_generic *g,
@@ -1280,27 +1574,27 @@ int compile_policy(const struct policy *p, struct sensor_generic *g,
 		fail(&x, -EOPNOTSUPP, policy_node_pos(&p->spec.node, "loader"),
 		     "loader events are not supported by this agent");
 	for (size_t i = 0; i < p->spec.nr_hooks[POLICY_HOOK_KPROBE]; i++)
-		compile_kprobe(&x, &p->spec.hooks[POLICY_HOOK_KPROBE][i], (unsigned)i);
+		compile_kprobe(&x, &p->spec.hooks[POLICY_HOOK_KPROBE][i], (unsigned)i,
+			       POLICY_HOOK_KPROBE);
 	for (size_t i = 0; i < p->spec.nr_hooks[POLICY_HOOK_TRACEPOINT]; i++)
 		compile_tracepoint(&x, &p->spec.hooks[POLICY_HOOK_TRACEPOINT][i], (unsigned)i);
 	for (size_t i = 0; i < p->spec.nr_hooks[POLICY_HOOK_UPROBE]; i++)
 		compile_uprobe(&x, &p->spec.hooks[POLICY_HOOK_UPROBE][i], (unsigned)i);
-	n = p->spec.nr_hooks[POLICY_HOOK_FENTRY];
-	if (n)
-		fail(&x, -EOPNOTSUPP, &p->spec.hooks[POLICY_HOOK_FENTRY][0].node.pos,
-		     kf->fentry ? "fentries are not supported by this agent build" :
-				  "fentries need fentry programs, which this kernel refuses");
-	n = p->spec.nr_hooks[POLICY_HOOK_LSM];
-	if (n)
-		fail(&x, -EOPNOTSUPP, &p->spec.hooks[POLICY_HOOK_LSM][0].node.pos,
-		     kf->lsm ? "lsmhooks are not supported by this agent build" :
-			       "lsmhooks need BPF LSM programs, which this kernel refuses");
+	for (size_t i = 0; i < p->spec.nr_hooks[POLICY_HOOK_FENTRY]; i++)
+		compile_kprobe(&x, &p->spec.hooks[POLICY_HOOK_FENTRY][i], (unsigned)i,
+			       POLICY_HOOK_FENTRY);
+	for (size_t i = 0; i < p->spec.nr_hooks[POLICY_HOOK_LSM]; i++)
+		compile_lsm(&x, &p->spec.hooks[POLICY_HOOK_LSM][i], (unsigned)i);
 	n = p->spec.nr_hooks[POLICY_HOOK_USDT];
 	if (n)
 		fail(&x, -EOPNOTSUPP, &p->spec.hooks[POLICY_HOOK_USDT][0].node.pos,
 		     "usdts are not supported by this agent");
 	if (!x.err && x.c->n_hooks == 0)
-		fail(&x, -EINVAL, &p->spec.node.pos, "the policy has no hooks");
+		fail(&x, -EINVAL, &p->spec.node.pos,
+		     x.c->n_ignored ? "every hook of the policy was ignored: no such function" :
+				      "the policy has no hooks");
+	if (!x.err)
+		follow_fd_semantics(x.c);
 	if (x.err) {
 		cpolicy_free(x.c, g);
 		return x.err;
@@ -1345,6 +1639,7 @@ struct cpolicy *cpolicy_free(struct cpolicy *c, struct sensor_generic *g)
 		free(h->uprobe_path);
 		free(h->uprobe_symbol);
 		free(h->mechanism);
+		free(h->kfunc);
 		free(h->function_name);
 		free(h->description);
 		free(h->tags);
@@ -1370,6 +1665,9 @@ struct cpolicy *cpolicy_free(struct cpolicy *c, struct sensor_generic *g)
 		if (c->bin_bits & (1ull << b))
 			sensor_generic_free_bin_bit(g, 1ull << b);
 	sensor_generic_free_policy_id(g, c->policy_id);
+	for (size_t i = 0; i < c->n_ignored; i++)
+		free(c->ignored[i]);
+	free(c->ignored);
 	free(c);
 	return NULL;
 }

@@ -65,6 +65,18 @@ struct csel_meta {
 	const char *fqdn; /* DnsLookup */
 };
 
+/* How a hook is attached. */
+enum chook_attach {
+	CATT_TRACEPOINT, /* tracepoints and syscall tracepoints (tp_category, tp_name) */
+	CATT_RAW_TP,
+	CATT_UPROBE,
+	CATT_KPROBE, /* kfunc: kprobe, kretprobe for the return */
+	CATT_KPROBE_MULTI, /* the same, in one kprobe.multi link per policy */
+	CATT_FENTRY, /* fentry, fexit for the return */
+	CATT_FMOD_RET, /* fmod_ret (may override), fexit for the return */
+	CATT_LSM, /* BPF LSM on the hook kfunc */
+};
+
 struct chook {
 	enum policy_hook_kind section; /* kprobes, tracepoints, uprobes... */
 	unsigned index; /* in its section */
@@ -80,7 +92,10 @@ struct chook {
 	char *uprobe_path;
 	char *uprobe_symbol;
 	uint64_t uprobe_offset;
-	char *mechanism; /* "tracepoint", "syscall tracepoint", "raw tracepoint", "uprobe" */
+	enum chook_attach attach;
+	char *kfunc; /* kernel function, or LSM hook name */
+	bool override; /* a selector may override the return value */
+	char *mechanism; /* "tracepoint", "syscall tracepoint", "kprobe", "BPF LSM"... */
 	/* for events */
 	char *function_name; /* kprobes: "__x64_sys_openat"; uprobes: the symbol */
 	const char *subsys, *event, *path; /* tracepoints, uprobes */
@@ -91,6 +106,7 @@ struct chook {
 	/* attached */
 	struct gen_link *link;
 	struct gen_link *exit_link;
+	bool attached; /* its own links, or its place in the policy's kprobe.multi links */
 	bool installed;
 	/*
 	 * Restart takeover: the old agent's copy of this hook stayed attached until
@@ -116,6 +132,11 @@ struct cpolicy {
 	uint32_t policy_id;
 	uint64_t kernel_memory; /* estimate of what the maps hold for this policy */
 	bool has_enforcement;
+	/* kprobe.multi: one link per policy for entries, overriding entries and returns */
+	struct gen_link *multi[3];
+	/* hooks skipped because their function is missing (ignore.callNotFound) */
+	char **ignored;
+	size_t n_ignored;
 };
 
 /*

@@ -345,21 +345,46 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/*
+ * libbpf's messages; a verifier log can be megabytes: at warn level only its
+ * last lines (where the reason is) are printed, all of it at trace level.
+ */
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	enum log_level l = level == LIBBPF_WARN ? LOG_LEVEL_WARN :
 			   level == LIBBPF_INFO ? LOG_LEVEL_DEBUG :
 						  LOG_LEVEL_TRACE;
-	char buf[1024];
-	size_t n;
+	char *buf = NULL, *start, *end;
+	int lines = 0, max_lines;
 
-	if (log_get_level() < l)
+	if (log_get_level() < l || vasprintf(&buf, fmt, ap) < 0)
 		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	log_internal(l, 0, "libbpf", 0, "%s", buf);
+	end = buf + strlen(buf);
+	while (end > buf && end[-1] == '\n')
+		*--end = '\0';
+	max_lines = log_get_level() >= LOG_LEVEL_TRACE ? INT32_MAX : 40;
+	start = end;
+	while (start > buf && lines < max_lines) {
+		start--;
+		if (*start == '\n')
+			lines++;
+	}
+	if (start > buf) {
+		int left = 0;
+
+		for (const char *c = buf; c < start; c++)
+			left += *c == '\n';
+		log_internal(l, 0, "libbpf", 0, "(the first %d lines of this log are left out)",
+			     left + 1);
+		start++;
+	}
+	for (char *line = start, *nl; line && *line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = '\0';
+		log_internal(l, 0, "libbpf", 0, "%s", line);
+	}
+	free(buf);
 	return 0;
 }
 

@@ -92,7 +92,10 @@ static void uninstall(struct agent *a, struct cpolicy *c)
 
 		h->link = gen_link_destroy(g, h->link);
 		h->exit_link = gen_link_destroy(g, h->exit_link);
+		h->attached = false;
 	}
+	for (int i = 0; i < 3; i++)
+		c->multi[i] = gen_link_destroy(g, c->multi[i]);
 	sensor_generic_set_policy(g, c->policy_id, false, GEN_MODE_ENFORCE);
 	for (size_t i = 0; i < c->n_hooks; i++) {
 		struct chook *h = &c->hooks[i];
@@ -130,12 +133,58 @@ static void uninstall(struct agent *a, struct cpolicy *c)
 	sensor_generic_clear_counters(g, c->policy_id);
 }
 
+static int attach_kfunc(struct agent *a, struct chook *h, struct sbuf *why)
+{
+	struct sensor_generic *g = a->generic;
+	bool ret = h->gh.flags & GEN_HF_RETURN;
+	int r;
+
+	switch (h->attach) {
+	case CATT_KPROBE:
+		r = sensor_generic_attach_kprobe(g, h->kfunc, h->gh.hook_id, false, h->override,
+						 &h->link);
+		if (r == 0 && ret)
+			r = sensor_generic_attach_kprobe(g, h->kfunc, h->gh.hook_id, true, false,
+							 &h->exit_link);
+		break;
+	case CATT_FENTRY:
+	case CATT_FMOD_RET:
+		r = sensor_generic_attach_trampoline(
+			g, h->attach == CATT_FENTRY ? GEN_TRAMP_FENTRY : GEN_TRAMP_FMOD_RET,
+			h->kfunc, h->gh.hook_id, h->override, &h->link);
+		if (r == 0 && ret)
+			r = sensor_generic_attach_trampoline(g, GEN_TRAMP_FEXIT, h->kfunc,
+							     h->gh.hook_id, false, &h->exit_link);
+		break;
+	case CATT_LSM:
+		r = sensor_generic_attach_trampoline(g, GEN_TRAMP_LSM, h->kfunc, h->gh.hook_id,
+						     h->override, &h->link);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (r < 0)
+		sbuf_printf(why, "cannot attach %s to %s: %s", h->mechanism, h->kfunc,
+			    strerror(-r));
+	return r;
+}
+
 static int attach_hook(struct agent *a, struct chook *h, struct sbuf *why)
 {
 	struct sensor_generic *g = a->generic;
 	int r;
 
-	if (h->uprobe_path) {
+	switch (h->attach) {
+	case CATT_KPROBE_MULTI:
+		return 0; /* attach_multi() */
+	case CATT_KPROBE:
+	case CATT_FENTRY:
+	case CATT_FMOD_RET:
+	case CATT_LSM:
+		r = attach_kfunc(a, h, why);
+		h->attached = r == 0;
+		return r;
+	case CATT_UPROBE:
 		r = sensor_generic_attach_uprobe(g, h->uprobe_path, h->uprobe_symbol,
 						 h->uprobe_offset, h->gh.hook_id, false, &h->link);
 		if (r == 0 && (h->gh.flags & GEN_HF_RETURN))
@@ -145,14 +194,17 @@ static int attach_hook(struct agent *a, struct chook *h, struct sbuf *why)
 		if (r < 0)
 			sbuf_printf(why, "cannot attach a uprobe to %s:%s: %s", h->uprobe_path,
 				    h->function_name ? h->function_name : "?", strerror(-r));
+		h->attached = r == 0;
 		return r;
-	}
-	if (h->raw) {
+	case CATT_RAW_TP:
 		r = sensor_generic_attach_raw_tp(g, h->tp_name, h->gh.hook_id, &h->link);
 		if (r < 0)
 			sbuf_printf(why, "cannot attach to raw tracepoint %s: %s", h->tp_name,
 				    strerror(-r));
+		h->attached = r == 0;
 		return r;
+	case CATT_TRACEPOINT:
+		break;
 	}
 	r = sensor_generic_attach_tp(g, h->tp_category, h->tp_name, h->gh.hook_id, false, &h->link);
 	if (r == 0 && h->tp_exit_name)
@@ -162,6 +214,47 @@ static int attach_hook(struct agent *a, struct chook *h, struct sbuf *why)
 		sbuf_printf(why, "cannot attach to tracepoint %s:%s: %s", h->tp_category,
 			    h->tp_exit_name && h->link ? h->tp_exit_name : h->tp_name,
 			    strerror(-r));
+	h->attached = r == 0;
+	return r;
+}
+
+/*
+ * The policy's kprobe.multi hooks in (at most) three links: plain entries,
+ * entries that may override, and returns. Each function's cookie is its hook id.
+ */
+static int attach_multi(struct agent *a, struct cpolicy *c, struct sbuf *why)
+{
+	const char **funcs = calloc(c->n_hooks ? c->n_hooks : 1, sizeof(*funcs));
+	uint64_t *cookies = calloc(c->n_hooks ? c->n_hooks : 1, sizeof(*cookies));
+	int r = funcs && cookies ? 0 : -ENOMEM;
+
+	for (int kind = 0; kind < 3 && r == 0; kind++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < c->n_hooks; i++) {
+			struct chook *h = &c->hooks[i];
+
+			if (h->attach != CATT_KPROBE_MULTI)
+				continue;
+			if ((kind == 0 && h->override) || (kind == 1 && !h->override) ||
+			    (kind == 2 && !(h->gh.flags & GEN_HF_RETURN)))
+				continue;
+			funcs[n] = h->kfunc;
+			cookies[n++] = h->gh.hook_id;
+		}
+		if (!n)
+			continue;
+		r = sensor_generic_attach_kprobe_multi(a->generic, funcs, cookies, n, kind == 2,
+						       kind == 1, &c->multi[kind]);
+		if (r < 0)
+			sbuf_printf(why, "cannot attach %zu functions with kprobe.multi (%s%s): %s",
+				    n, funcs[0], n > 1 ? ", ..." : "", strerror(-r));
+	}
+	for (size_t i = 0; r == 0 && i < c->n_hooks; i++)
+		if (c->hooks[i].attach == CATT_KPROBE_MULTI)
+			c->hooks[i].attached = true;
+	free(funcs);
+	free(cookies);
 	return r;
 }
 
@@ -193,6 +286,12 @@ static int pin_hooks(struct agent_policy *ap)
 			snprintf(path, sizeof(path), "%s/hook%zu_ret", dir, i);
 			r = gen_link_pin(h->exit_link, path);
 		}
+	}
+	for (int i = 0; r == 0 && i < 3; i++) {
+		if (!c->multi[i])
+			continue;
+		snprintf(path, sizeof(path), "%s/kprobe_multi%d", dir, i);
+		r = gen_link_pin(c->multi[i], path);
 	}
 	return r;
 }
@@ -269,6 +368,8 @@ static int install(struct agent *a, struct agent_policy *ap, struct sbuf *why)
 	}
 	for (size_t i = 0; i < c->n_hooks && r == 0; i++)
 		r = attach_hook(a, &c->hooks[i], why);
+	if (r == 0)
+		r = attach_multi(a, c, why);
 	if (r < 0)
 		goto fail;
 	if (had_old_copy(a, ap)) {
@@ -304,7 +405,7 @@ static int ensure_generic(struct agent *a, struct sbuf *why)
 
 	if (a->generic)
 		return 0;
-	r = sensor_generic_load(a->exec, a->scope_cgroup_fd, a->cfg.btf_path, &a->generic);
+	r = sensor_generic_load(a->exec, a->scope_cgroup_fd, a->cfg.btf_path, &a->kf, &a->generic);
 	if (r < 0) {
 		sbuf_printf(why, "cannot load the policy programs: %s", strerror(-r));
 		return r;
@@ -572,7 +673,20 @@ static Tetragon__TracingPolicyStatus *status_of(struct agent *a, struct agent_po
 	st->info = strdup("");
 
 	st->sensors = calloc(POLICY_HOOK_KIND_MAX, sizeof(char *));
-	st->hook_statuses = calloc(c->n_hooks ? c->n_hooks : 1, sizeof(*st->hook_statuses));
+	st->hook_statuses = calloc(c->n_hooks + c->n_ignored + 1, sizeof(*st->hook_statuses));
+	for (size_t i = 0; st->hook_statuses && i < c->n_ignored; i++) {
+		Tetragon__HookStatus *hs = calloc(1, sizeof(*hs));
+
+		if (!hs)
+			continue;
+		tetragon__hook_status__init(hs);
+		hs->section = strdup("kprobes");
+		hs->state = TETRAGON__HOOK_STATE__STATUS_CALL_NOT_FOUND;
+		if (asprintf(&hs->hook_description, "%s: not found, ignored (ignore.callNotFound)",
+			     c->ignored[i]) < 0)
+			hs->hook_description = strdup("");
+		st->hook_statuses[st->n_hook_statuses++] = hs;
+	}
 	for (size_t i = 0; st->sensors && st->hook_statuses && i < c->n_hooks; i++) {
 		struct chook *h = &c->hooks[i];
 		Tetragon__HookStatus *hs = calloc(1, sizeof(*hs));
@@ -587,8 +701,8 @@ static Tetragon__TracingPolicyStatus *status_of(struct agent *a, struct agent_po
 			continue;
 		tetragon__hook_status__init(hs);
 		hs->section = strdup(section_name(h->section));
-		hs->state = h->link ? TETRAGON__HOOK_STATE__STATUS_LOADED :
-				      TETRAGON__HOOK_STATE__STATUS_UNSPECIFIED;
+		hs->state = h->attached ? TETRAGON__HOOK_STATE__STATUS_LOADED :
+					  TETRAGON__HOOK_STATE__STATUS_UNSPECIFIED;
 		if (asprintf(&hs->hook_description, "%s via %s",
 			     h->description ? h->description : "?", h->mechanism) < 0)
 			hs->hook_description = strdup("");
@@ -705,10 +819,13 @@ void policies_fini(struct agent *a, bool keep)
 					h->link = gen_link_forget(h->link);
 				if (h->exit_link && h->exit_link->slot < 0)
 					h->exit_link = gen_link_forget(h->exit_link);
+				/* slot places: the slot's link stays, the place is just memory */
 				free(h->link);
 				free(h->exit_link);
 				h->link = h->exit_link = NULL;
 			}
+			for (int i = 0; i < 3; i++)
+				ap->compiled->multi[i] = gen_link_forget(ap->compiled->multi[i]);
 			ap->compiled = cpolicy_free(ap->compiled, a->generic);
 			agent_policy_free(ap);
 		} else {

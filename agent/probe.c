@@ -105,6 +105,11 @@ size_t probe_kernel(struct kernel_features *kf, const char *btf_path, struct pro
 	row(res, max, &n, "override_return", kf->override_return, r,
 	    r ? "the verifier refuses bpf_override_return (no CONFIG_BPF_KPROBE_OVERRIDE or no kprobes)" :
 		NULL);
+	r = try_prog(btf_path, "probe_raw_tp_cookie", false);
+	kf->raw_tp_cookie = r == 0;
+	row(res, max, &n, "raw_tp_cookie", kf->raw_tp_cookie, r,
+	    r ? "no bpf_get_attach_cookie() in raw tracepoints (before 6.10): a program copy per hook" :
+		NULL);
 	r = try_prog(btf_path, "probe_signal", false);
 	kf->send_signal = r == 0;
 	row(res, max, &n, "signal", kf->send_signal, r, NULL);

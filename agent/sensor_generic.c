@@ -22,13 +22,6 @@ struct bitmap {
 	uint32_t n; /* ids 1..n-1 are usable; 0 is never handed out */
 };
 
-/* A copy of the programs loaded for one raw tracepoint, on kernels without raw_tp cookies. */
-struct raw_copy {
-	struct raw_copy *next;
-	struct generic_bpf *skel;
-	uint32_t hook_id;
-};
-
 /* A tracepoint's one attachment, shared by the hooks listed in its slot. */
 struct tp_slot {
 	char *key; /* "entry:category:name", "exit:category:name", "raw:name" */
@@ -45,7 +38,7 @@ struct sensor_generic {
 	int lpm_fds[MAX_MAP_IDS]; /* inner tries by map_id, -1 none */
 	struct bitmap policy_ids, hook_ids, map_ids;
 	uint64_t bin_bits; /* followChildren bits in use */
-	struct raw_copy *raw_copies;
+	struct kernel_features kf;
 	char *pin_dir; /* persistent enforcement: where pins go, or NULL */
 };
 
@@ -108,25 +101,53 @@ static int reuse_maps(struct sensor_generic *g, struct generic_bpf *skel, bool a
 	return 0;
 }
 
-static int open_skel(struct sensor_generic *g, uint32_t fixed_hook_id, struct generic_bpf **ret)
+/* Programs of the main instance, loaded only where the kernel allows them. */
+static bool main_autoload(const struct kernel_features *kf, const char *name)
+{
+	if (startswith(name, "generic_kprobe_multi") || startswith(name, "generic_kretprobe_multi"))
+		return kf->kprobe_multi && (!strstr(name, "override") || kf->override_return);
+	if (startswith(name, "generic_kprobe") || startswith(name, "generic_kretprobe"))
+		return kf->kprobe && (!strstr(name, "override") || kf->override_return);
+	if (streq(name, "generic_rawtp"))
+		return kf->raw_tp_cookie;
+	/* trampolines are bound to one function each: per-hook copies */
+	if (streq(name, "generic_fentry") || streq(name, "generic_fexit") ||
+	    streq(name, "generic_fmod_ret") || streq(name, "generic_lsm"))
+		return false;
+	return true;
+}
+
+/*
+ * The main instance (keep NULL), or a copy for one hook that loads only the
+ * program keep, bound to fixed_hook_id (and, for trampolines, to target).
+ */
+static int open_skel(struct sensor_generic *g, const char *keep, uint32_t fixed_hook_id,
+		     const char *target, bool may_override, struct generic_bpf **ret)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = g->btf_path);
 	struct generic_bpf *skel;
-	int r;
+	struct bpf_program *p;
+	int r = 0;
 
 	skel = generic_bpf__open_opts(&opts);
 	if (!skel)
 		return -errno;
 	skel->rodata->scope_cgroup = g->scoped;
 	skel->rodata->fixed_hook_id = fixed_hook_id;
-	r = reuse_maps(g, skel, fixed_hook_id != 0);
-	if (r == 0 && fixed_hook_id) {
-		/* only the raw tracepoint program of a copy is needed */
-		bpf_program__set_autoload(skel->progs.generic_tp, false);
-		bpf_program__set_autoload(skel->progs.generic_tp_exit, false);
-		bpf_program__set_autoload(skel->progs.generic_uprobe, false);
-		bpf_program__set_autoload(skel->progs.generic_uretprobe, false);
+	skel->rodata->may_override = may_override;
+	bpf_object__for_each_program(p, skel->obj)
+	{
+		const char *name = bpf_program__name(p);
+		bool load = keep ? streq(name, keep) : main_autoload(&g->kf, name);
+
+		bpf_program__set_autoload(p, load);
+		if (load && keep && target)
+			r = bpf_program__set_attach_target(p, 0, target);
+		if (r < 0)
+			break;
 	}
+	if (r == 0)
+		r = reuse_maps(g, skel, keep != NULL);
 	if (r == 0)
 		r = generic_bpf__load(skel);
 	if (r < 0) {
@@ -138,7 +159,7 @@ static int open_skel(struct sensor_generic *g, uint32_t fixed_hook_id, struct ge
 }
 
 int sensor_generic_load(struct sensor_exec *exec, int scope_cgroup_fd, const char *btf_path,
-			struct sensor_generic **ret)
+			const struct kernel_features *kf, struct sensor_generic **ret)
 {
 	struct sensor_generic *g;
 	int r;
@@ -154,13 +175,14 @@ int sensor_generic_load(struct sensor_exec *exec, int scope_cgroup_fd, const cha
 	g->bin_sets_fd = sensor_exec_map_fd(exec, "bin_sets");
 	g->scoped = scope_cgroup_fd >= 0;
 	g->btf_path = btf_path;
+	g->kf = *kf;
 	r = bitmap_init(&g->policy_ids, GEN_MAX_POLICIES);
 	if (r == 0)
 		r = bitmap_init(&g->hook_ids, GEN_MAX_HOOKS);
 	if (r == 0)
 		r = bitmap_init(&g->map_ids, MAX_MAP_IDS);
 	if (r == 0)
-		r = open_skel(g, 0, &g->skel);
+		r = open_skel(g, NULL, 0, NULL, false, &g->skel);
 	if (r < 0) {
 		sensor_generic_free(g);
 		return r;
@@ -179,13 +201,6 @@ struct sensor_generic *sensor_generic_free(struct sensor_generic *g)
 		gen_link_destroy(g, g->slots[i]->link);
 		free(g->slots[i]->key);
 		free(g->slots[i]);
-	}
-	while (g->raw_copies) {
-		struct raw_copy *c = g->raw_copies;
-
-		g->raw_copies = c->next;
-		generic_bpf__destroy(c->skel);
-		free(c);
 	}
 	for (int i = 0; i < MAX_MAP_IDS; i++)
 		if (g->lpm_fds[i] >= 0)
@@ -242,6 +257,8 @@ struct gen_link *gen_link_forget(struct gen_link *l)
 	} else if (l->fd >= 0) {
 		close(l->fd);
 	}
+	/* the pinned link holds the program; the copy's handles may go */
+	generic_bpf__destroy(l->copy);
 	free(l);
 	return NULL;
 }
@@ -570,6 +587,7 @@ struct gen_link *gen_link_destroy(struct sensor_generic *g, struct gen_link *l)
 		bpf_link__destroy(l->link);
 	else if (l->fd >= 0)
 		close(l->fd);
+	generic_bpf__destroy(l->copy);
 	free(l);
 	return NULL;
 }
@@ -709,35 +727,29 @@ static int attach_raw_cookie(struct sensor_generic *g, void *arg, uint32_t cooki
 int sensor_generic_attach_raw_tp(struct sensor_generic *g, const char *name, uint32_t hook_id,
 				 struct gen_link **ret)
 {
-	struct raw_copy *c;
+	struct generic_bpf *copy;
 	struct bpf_link *bl;
 	char key[512];
 	int r;
 
 	snprintf(key, sizeof(key), "raw:%s", name);
-	r = slot_join(g, key, hook_id, attach_raw_cookie, (void *)name, ret);
-	if (r != -E2BIG && r != -EINVAL)
-		return r;
+	if (bpf_program__fd(g->skel->progs.generic_rawtp) >= 0) {
+		r = slot_join(g, key, hook_id, attach_raw_cookie, (void *)name, ret);
+		if (r != -E2BIG && r != -EINVAL)
+			return r;
+	}
 	/* no cookies for raw tracepoints here: a copy of the program that knows its hook */
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	r = open_skel(g, hook_id, &c->skel);
+	r = open_skel(g, "generic_rawtp", hook_id, NULL, false, &copy);
+	if (r < 0)
+		return r;
+	bl = bpf_program__attach_raw_tracepoint(copy->progs.generic_rawtp, name);
+	r = wrap(bl, -1, ret);
 	if (r < 0) {
-		free(c);
+		generic_bpf__destroy(copy);
 		return r;
 	}
-	bl = bpf_program__attach_raw_tracepoint(c->skel->progs.generic_rawtp, name);
-	if (!bl) {
-		r = -errno;
-		generic_bpf__destroy(c->skel);
-		free(c);
-		return r;
-	}
-	c->hook_id = hook_id;
-	c->next = g->raw_copies;
-	g->raw_copies = c;
-	return wrap(bl, -1, ret);
+	(*ret)->copy = copy;
+	return 0;
 }
 
 int sensor_generic_attach_uprobe(struct sensor_generic *g, const char *path, const char *symbol,
@@ -752,6 +764,67 @@ int sensor_generic_attach_uprobe(struct sensor_generic *g, const char *path, con
 							 g->skel->progs.generic_uprobe,
 					     -1, path, (size_t)offset, &opts);
 	return wrap(bl, -1, ret);
+}
+
+int sensor_generic_attach_kprobe(struct sensor_generic *g, const char *func, uint32_t hook_id,
+				 bool ret_probe, bool override, struct gen_link **ret)
+{
+	LIBBPF_OPTS(bpf_kprobe_opts, opts, .bpf_cookie = hook_id, .retprobe = ret_probe);
+	struct bpf_program *p = ret_probe ? g->skel->progs.generic_kretprobe :
+				override  ? g->skel->progs.generic_kprobe_override :
+					    g->skel->progs.generic_kprobe;
+	struct bpf_link *bl;
+
+	if (bpf_program__fd(p) < 0)
+		return -EOPNOTSUPP;
+	bl = bpf_program__attach_kprobe_opts(p, func, &opts);
+	return wrap(bl, -1, ret);
+}
+
+int sensor_generic_attach_kprobe_multi(struct sensor_generic *g, const char **funcs,
+				       const uint64_t *cookies, size_t n, bool ret_probe,
+				       bool override, struct gen_link **ret)
+{
+	LIBBPF_OPTS(bpf_kprobe_multi_opts, opts, .syms = funcs, .cookies = (const __u64 *)cookies,
+		    .cnt = n, .retprobe = ret_probe);
+	struct bpf_program *p = ret_probe ? g->skel->progs.generic_kretprobe_multi :
+				override  ? g->skel->progs.generic_kprobe_multi_override :
+					    g->skel->progs.generic_kprobe_multi;
+	struct bpf_link *bl;
+
+	if (bpf_program__fd(p) < 0)
+		return -EOPNOTSUPP;
+	bl = bpf_program__attach_kprobe_multi_opts(p, NULL, &opts);
+	return wrap(bl, -1, ret);
+}
+
+int sensor_generic_attach_trampoline(struct sensor_generic *g, enum gen_trampoline kind,
+				     const char *func, uint32_t hook_id, bool may_override,
+				     struct gen_link **ret)
+{
+	static const char *const progs[] = {
+		[GEN_TRAMP_FENTRY] = "generic_fentry",
+		[GEN_TRAMP_FEXIT] = "generic_fexit",
+		[GEN_TRAMP_FMOD_RET] = "generic_fmod_ret",
+		[GEN_TRAMP_LSM] = "generic_lsm",
+	};
+	struct generic_bpf *copy;
+	struct bpf_program *p;
+	struct bpf_link *bl;
+	int r;
+
+	r = open_skel(g, progs[kind], hook_id, func, may_override, &copy);
+	if (r < 0)
+		return r;
+	p = bpf_object__find_program_by_name(copy->obj, progs[kind]);
+	bl = kind == GEN_TRAMP_LSM ? bpf_program__attach_lsm(p) : bpf_program__attach_trace(p);
+	r = wrap(bl, -1, ret);
+	if (r < 0) {
+		generic_bpf__destroy(copy);
+		return r;
+	}
+	(*ret)->copy = copy;
+	return 0;
 }
 
 static int sum_percpu(int fd, const void *key, size_t n, uint64_t *out)

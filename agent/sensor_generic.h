@@ -15,10 +15,11 @@
 struct sensor_exec;
 struct sensor_generic;
 struct bpf_link;
+struct generic_bpf;
 
 /* On success *ret owns the programs and maps; free with sensor_generic_free(). */
 int sensor_generic_load(struct sensor_exec *exec, int scope_cgroup_fd, const char *btf_path,
-			struct sensor_generic **ret);
+			const struct kernel_features *kf, struct sensor_generic **ret);
 struct sensor_generic *sensor_generic_free(struct sensor_generic *g);
 /*
  * Persistent enforcement: pin the maps and programs under dir now, and every
@@ -71,6 +72,15 @@ struct gen_link {
 	int fd;
 	int slot; /* -1: not in a slot */
 	uint32_t hook_id;
+	struct generic_bpf *copy; /* a program loaded for this hook alone, or NULL */
+};
+
+/* Programs bound to one kernel function when they load. */
+enum gen_trampoline {
+	GEN_TRAMP_FENTRY,
+	GEN_TRAMP_FEXIT,
+	GEN_TRAMP_FMOD_RET,
+	GEN_TRAMP_LSM,
 };
 
 /* Attach. 0, or a negative errno; *ret is freed with gen_link_destroy(). */
@@ -81,6 +91,17 @@ int sensor_generic_attach_raw_tp(struct sensor_generic *g, const char *name, uin
 int sensor_generic_attach_uprobe(struct sensor_generic *g, const char *path, const char *symbol,
 				 uint64_t offset, uint32_t hook_id, bool ret_probe,
 				 struct gen_link **ret);
+/* A kprobe (or kretprobe) on a kernel function; override: the program may override its return. */
+int sensor_generic_attach_kprobe(struct sensor_generic *g, const char *func, uint32_t hook_id,
+				 bool ret_probe, bool override, struct gen_link **ret);
+/* One kprobe.multi link for n functions, each with its cookie (its hook id). */
+int sensor_generic_attach_kprobe_multi(struct sensor_generic *g, const char **funcs,
+				       const uint64_t *cookies, size_t n, bool ret_probe,
+				       bool override, struct gen_link **ret);
+/* A copy of a trampoline program loaded for func and this hook alone (LSM: the hook name). */
+int sensor_generic_attach_trampoline(struct sensor_generic *g, enum gen_trampoline kind,
+				     const char *func, uint32_t hook_id, bool may_override,
+				     struct gen_link **ret);
 /* Detach and free; NULL-safe, returns NULL. */
 struct gen_link *gen_link_destroy(struct sensor_generic *g, struct gen_link *l);
 /* Pin an attachment of its own (not a tracepoint slot) at path. */

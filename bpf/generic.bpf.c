@@ -48,6 +48,8 @@ struct {
 const volatile __u8 scope_cgroup = 0;
 /* Non-zero in a copy of these programs loaded for one hook (no attach cookie there). */
 const volatile __u32 fixed_hook_id = 0;
+/* a trampoline copy whose hook has an Override: only then may it return an error */
+const volatile __u8 may_override = 0;
 
 DEFINE_ERRORS_MAP(gen_errors);
 
@@ -197,10 +199,14 @@ struct gen_state {
 	__u32 off; /* end of the data written so far */
 	__u32 hook_id;
 	__u32 tgid;
+	__s64 override_val; /* Override: the error the hook returns instead */
 	__u8 sel; /* selector that matched, 0xff none */
 	__u8 post;
 	__u8 mode;
 	__u8 is_return;
+	__u8 override; /* Override was decided (enforce mode) */
+	__u8 skip; /* an fd argument that must have been followed was not: no event */
+	__u8 pad[2];
 };
 
 struct gen_aux {
@@ -283,11 +289,16 @@ static __always_inline void stat_add(__u32 policy_id, __u32 counter)
 
 static __always_inline void sel_stat_add(__u32 hook_id, __u32 sel, __u32 counter)
 {
-	__u32 k = GEN_SEL_KEY(hook_id, sel);
-	struct sel_counters *c = bpf_map_lookup_elem(&sel_stats, &k), zero = {};
+	__u32 k = GEN_SEL_KEY(hook_id, sel), zk = 0;
+	struct sel_counters *c = bpf_map_lookup_elem(&sel_stats, &k);
+	void *zero;
 
 	if (!c) {
-		bpf_map_update_elem(&sel_stats, &k, &zero, BPF_NOEXIST);
+		/* zeroes from the scratch area rather than 64 bytes of stack */
+		zero = bpf_map_lookup_elem(&gen_aux_heap, &zk);
+		if (!zero)
+			return;
+		bpf_map_update_elem(&sel_stats, &k, ((struct gen_aux *)zero)->zero, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&sel_stats, &k);
 		if (!c)
 			return;
@@ -399,9 +410,11 @@ static __always_inline __u32 put_path(struct gen_aux *aux, struct gen_arg_hdr *h
 	return n;
 }
 
-static __always_inline __u32 read_fd(struct gen_aux *aux, __u32 tgid, struct gen_arg_hdr *hd,
-				     __u8 *dst, __u32 max, __u64 fd)
+static __always_inline __u32 read_fd(struct gen_aux *aux, struct gen_state *st,
+				     struct gen_arg_hdr *hd, __u8 *dst, __u32 max, __u64 fd,
+				     bool followed_only)
 {
+	__u32 tgid = st->tgid;
 	struct fd_key k = { .pid = tgid, .fd = (__u32)fd };
 	struct fd_path *fp = bpf_map_lookup_elem(&fd_follow, &k);
 	struct task_struct *task;
@@ -419,6 +432,10 @@ static __always_inline __u32 read_fd(struct gen_aux *aux, __u32 tgid, struct gen
 		hd->orig_len = fp->len;
 		bpf_probe_read_kernel(dst, BOUND(n, FD_PATH_MAX * 2 - 1), fp->path);
 		return n;
+	}
+	if (followed_only) {
+		st->skip = 1;
+		return 0;
 	}
 	task = (struct task_struct *)bpf_get_current_task();
 	f = task_fd_file(task, (__u32)fd);
@@ -494,9 +511,10 @@ static __always_inline __u32 read_iovec(struct gen_arg_hdr *hd, __u8 *dst, __u32
  * Read argument slot of hook h into the event data. A global function: the
  * verifier checks it once, not once per caller and state.
  */
-__noinline int gen_read_arg(struct gen_scratch *s, struct gen_state *st, struct gen_aux *aux,
-			    struct gen_hook *h, __u32 slot)
+__noinline int gen_read_arg(struct gen_scratch *s, struct gen_state *st, struct gen_hook *h,
+			    __u32 slot)
 {
+	struct gen_aux *aux;
 	struct gen_arg *a;
 	struct gen_arg_hdr *hd;
 	__u32 off, n = 0, max;
@@ -504,8 +522,14 @@ __noinline int gen_read_arg(struct gen_scratch *s, struct gen_state *st, struct 
 	__u8 *dst;
 	bool user;
 
+	/*
+	 * Keys of map lookups must be map values or stack on older kernels (6.1):
+	 * the argument is plain memory to the verifier, the lookup is a map value.
+	 */
+	aux = heap(&gen_aux_heap);
 	if (!s || !st || !aux || !h || slot >= GEN_MAX_ARGS)
 		return -1;
+	slot = BOUND(slot, GEN_ARG_SLOTS - 1);
 	a = &h->args[slot];
 	off = st->off;
 	if (off > DATA_MAX - sizeof(*hd))
@@ -585,7 +609,7 @@ __noinline int gen_read_arg(struct gen_scratch *s, struct gen_state *st, struct 
 		n = read_iovec(hd, dst, max, v, a->size_slot ? st->raw[(a->size_slot - 1) & 7] : 1);
 		break;
 	case GEN_ARG_FD:
-		n = read_fd(aux, st->tgid, hd, dst, max, v);
+		n = read_fd(aux, st, hd, dst, max, v, a->flags & GEN_AF_FOLLOWED_ONLY);
 		break;
 	case GEN_ARG_SOCKADDR:
 		if (max >= 128)
@@ -644,7 +668,7 @@ static long read_one(__u32 i, void *data)
 
 	if (slot > rc->last)
 		return 1;
-	if (gen_read_arg(rc->s, rc->st, rc->aux, rc->h, slot) < 0)
+	if (gen_read_arg(rc->s, rc->st, rc->h, slot) < 0)
 		return 1;
 	return 0;
 }
@@ -883,14 +907,20 @@ static __always_inline bool sockaddr_match(struct gen_aux *aux, struct gen_arg_f
 }
 
 /* Does the argument filter f match? A global function, checked once. */
-__noinline int gen_filter_match(struct gen_scratch *s, struct gen_state *st, struct gen_aux *aux,
-				struct gen_hook *h, struct gen_arg_filter *f)
+__noinline int gen_filter_match(struct gen_scratch *s, struct gen_state *st, struct gen_hook *h,
+				struct gen_arg_filter *f)
 {
+	struct gen_aux *aux;
 	struct gen_arg_hdr *hd;
 	struct gen_arg *a;
 	__u32 slot, off;
 	const __u8 *data;
 
+	/*
+	 * Keys of map lookups must be map values or stack on older kernels (6.1):
+	 * the argument is plain memory to the verifier, the lookup is a map value.
+	 */
+	aux = heap(&gen_aux_heap);
 	if (!s || !st || !aux || !h || !f)
 		return 0;
 	slot = f->slot;
@@ -1030,11 +1060,16 @@ static __always_inline bool in_init_user_ns(struct task_struct *task)
  * matchParentBinaries, matchNamespaces, matchNamespaceChanges,
  * matchCapabilities, matchCapabilityChanges. A global function, checked once.
  */
-__noinline int gen_process_match(struct gen_selector *sel, struct proc_info *pi,
-				 struct gen_aux *aux, __u32 tgid)
+__noinline int gen_process_match(struct gen_selector *sel, struct proc_info *pi, __u32 tgid)
 {
+	struct gen_aux *aux;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
+	/*
+	 * Keys of map lookups must be map values or stack on older kernels (6.1):
+	 * the argument is plain memory to the verifier, the lookup is a map value.
+	 */
+	aux = heap(&gen_aux_heap);
 	if (!sel || !aux)
 		return 0;
 	if (sel->flags & GEN_SF_PIDS && !pid_match(sel, pi, tgid, task_nspid(task)))
@@ -1050,9 +1085,12 @@ __noinline int gen_process_match(struct gen_selector *sel, struct proc_info *pi,
 	}
 	if (sel->flags & GEN_SF_PARENT_BINARIES) {
 		struct proc_info *ppi = NULL;
+		__u32 ppid;
 
-		if (pi)
-			ppi = bpf_map_lookup_elem(&proc_info, &pi->ppid);
+		if (pi) {
+			ppid = pi->ppid; /* a key on the stack: 6.1 takes no plain memory */
+			ppi = bpf_map_lookup_elem(&proc_info, &ppid);
+		}
 		if (!bin_match(aux, sel->pbin_op, sel->pbin_map_id, ppi))
 			return 0;
 	}
@@ -1110,7 +1148,7 @@ __noinline int gen_process_match(struct gen_selector *sel, struct proc_info *pi,
 }
 
 /* Evaluate selector j; one bpf_loop step. Stops at the first that matches. */
-static long sel_step(__u32 j, void *data)
+static __noinline long sel_step(__u32 j, void *data)
 {
 	struct sel_ctx *c = data;
 	struct gen_hook *h = c->h;
@@ -1130,12 +1168,12 @@ static long sel_step(__u32 j, void *data)
 		if (j != c->st->sel)
 			return 0;
 	} else {
-		if (sel->flags && !gen_process_match(sel, pi, c->aux, c->st->tgid))
+		if (sel->flags && !gen_process_match(sel, pi, c->st->tgid))
 			return 0;
 		for (int k = 0; k < GEN_MAX_ARG_FILTERS; k++) {
 			if (k >= sel->n_args)
 				break;
-			if (!gen_filter_match(c->s, c->st, c->aux, h, &sel->args[k]))
+			if (!gen_filter_match(c->s, c->st, h, &sel->args[k]))
 				return 0;
 		}
 		if (h->flags & GEN_HF_RETURN) {
@@ -1148,7 +1186,7 @@ static long sel_step(__u32 j, void *data)
 	for (int k = 0; k < GEN_MAX_RET_FILTERS; k++) {
 		if (!at_return || k >= sel->n_rets)
 			break;
-		if (!gen_filter_match(c->s, c->st, c->aux, h, &sel->rets[k]))
+		if (!gen_filter_match(c->s, c->st, h, &sel->rets[k]))
 			return 0;
 	}
 	c->matched = j;
@@ -1250,8 +1288,10 @@ static __always_inline void follow_fd(struct gen_scratch *s, struct gen_state *s
 		count_error(&gen_errors, ERR_MAP_FULL);
 }
 
-static __always_inline void run_actions(struct gen_scratch *s, struct gen_state *st,
-					struct gen_aux *aux, struct gen_action *acts, __u8 n)
+/* Subprograms (__noinline) keep each frame small: the kernels of 6.1 and 6.12 allow 512
+ * bytes of stack for the deepest chain of calls, bpf_loop callbacks included. */
+static __noinline void run_actions(struct gen_scratch *s, struct gen_state *st, struct gen_aux *aux,
+				   struct gen_action *acts, __u8 n)
 {
 	bool post = true;
 
@@ -1281,6 +1321,18 @@ static __always_inline void run_actions(struct gen_scratch *s, struct gen_state 
 		case GEN_ACT_SIGNAL:
 			do_signal(s, st, (__u32)a->arg, GEN_DID_SIGNAL);
 			break;
+		case GEN_ACT_OVERRIDE:
+			if (st->mode == GEN_MODE_MONITOR) {
+				s->ev.actions |= GEN_DID_OVERRIDE | GEN_DID_MONITOR;
+				stat_add(s->ev.policy_id, GEN_CNT_MONITOR_OVERRIDE);
+				break;
+			}
+			/* the program performs it: bpf_override_return, or its return value */
+			st->override = 1;
+			st->override_val = a->arg;
+			s->ev.actions |= GEN_DID_OVERRIDE;
+			stat_add(s->ev.policy_id, GEN_CNT_OVERRIDE);
+			break;
 		case GEN_ACT_FOLLOW_FD:
 		case GEN_ACT_UNFOLLOW_FD:
 		case GEN_ACT_COPY_FD:
@@ -1304,7 +1356,7 @@ static __always_inline void run_actions(struct gen_scratch *s, struct gen_state 
 }
 
 /* Append the stack traces the Post action asked for, and write the record. */
-static __always_inline void emit(void *ctx, struct gen_scratch *s, struct gen_state *st)
+static __noinline void emit(void *ctx, struct gen_scratch *s, struct gen_state *st)
 {
 	__u32 off = st->off, size;
 	long n;
@@ -1356,17 +1408,39 @@ static __always_inline bool policy_on(struct gen_hook *h, __u8 *mode)
  * arguments, evaluate the selectors, act, and write the record (or keep the
  * state until the return for hooks that wait for it).
  */
-static __always_inline int generic_entry(void *ctx, struct gen_hook *h, __u32 hook_id,
-					 struct gen_scratch *s, struct gen_state *st, __u8 mode,
-					 __u64 ctx_addr)
+/* Keep the entry's state until the exit side of the hook runs. */
+static __noinline void save_return(struct gen_scratch *s, struct gen_state *st, __u32 hook_id,
+				   __u64 pid_tgid)
 {
+	struct ret_key k = { .pid_tgid = pid_tgid, .hook_id = hook_id };
+	struct ret_saved *rs = heap(&ret_heap);
+	__u32 n = st->off;
+
+	if (!rs)
+		return;
+	__builtin_memcpy(&rs->st, st, sizeof(*st));
+	__builtin_memcpy(&rs->ev, &s->ev, sizeof(s->ev));
+	if (n > SAVE_DATA_MAX)
+		n = SAVE_DATA_MAX;
+	bpf_probe_read_kernel(rs->data, BOUND(n, SAVE_DATA_MAX * 2 - 1), s->data);
+	rs->st.off = n;
+	if (bpf_map_update_elem(&retstate, &k, rs, BPF_ANY))
+		count_error(&gen_errors, ERR_MAP_FULL);
+}
+
+static __noinline int generic_entry(void *ctx, struct gen_hook *h, __u32 hook_id, __u32 mode,
+				    __u64 ctx_addr)
+{
+	struct gen_scratch *s = heap(&gen_heap);
+	struct gen_state *st = heap(&gen_state_heap);
 	struct gen_aux *aux = heap(&gen_aux_heap);
-	struct read_ctx rc;
-	struct sel_ctx sc;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct {
+		struct sel_ctx sc;
+	} u;
 	struct proc_info *pi;
 
-	if (!aux)
+	if (!s || !st || !aux || !h)
 		return 0;
 	st->tgid = pid_tgid >> 32;
 	st->hook_id = hook_id;
@@ -1374,6 +1448,9 @@ static __always_inline int generic_entry(void *ctx, struct gen_hook *h, __u32 ho
 	st->sel = 0xff;
 	st->off = 0;
 	st->is_return = 0;
+	st->override = 0;
+	st->override_val = 0;
+	st->skip = 0;
 	s->ev.hdr.type = EVENT_GENERIC;
 	s->ev.hdr.flags = 0;
 	s->ev.hdr.ktime = bpf_ktime_get_boot_ns();
@@ -1388,58 +1465,46 @@ static __always_inline int generic_entry(void *ctx, struct gen_hook *h, __u32 ho
 	s->ev.ustack_len = 0;
 	s->ev.n_args = h->n_args;
 
-	rc.s = s;
-	rc.st = st;
-	rc.h = h;
-	rc.aux = aux;
 	st->ctx_addr = ctx_addr;
-	rc.first = 0;
-	rc.last = h->n_args ? h->n_args - 1 : 0;
-	if (h->n_args)
-		bpf_loop(GEN_MAX_ARGS - 1, read_one, &rc, 0);
+	/* gen_read_arg is a global function: verified once, however often it is called */
+	for (__u32 i = 0; i < GEN_MAX_ARGS - 1; i++) {
+		if (i >= h->n_args || gen_read_arg(s, st, h, i) < 0)
+			break;
+	}
+	if (st->skip)
+		return 0;
 
 	pi = bpf_map_lookup_elem(&proc_info, &st->tgid);
-	sc.s = s;
-	sc.st = st;
-	sc.h = h;
-	sc.aux = aux;
-	sc.pi = pi;
-	sc.matched = 0xff;
-	sc.at_return = 0;
+	u.sc.s = s;
+	u.sc.st = st;
+	u.sc.h = h;
+	u.sc.aux = aux;
+	u.sc.pi = pi;
+	u.sc.matched = 0xff;
+	u.sc.at_return = 0;
 	if (h->n_selectors) {
-		bpf_loop(GEN_MAX_SELECTORS, sel_step, &sc, 0);
-		if (sc.matched >= GEN_MAX_SELECTORS)
+		for (__u32 j = 0; j < GEN_MAX_SELECTORS; j++)
+			if (sel_step(j, &u.sc))
+				break;
+		if (u.sc.matched >= GEN_MAX_SELECTORS)
 			return 0;
 	}
-	s->ev.sel = sc.matched;
+	s->ev.sel = u.sc.matched;
 	stat_add(h->policy_id, GEN_CNT_MATCHED);
-	if (sc.matched < GEN_MAX_SELECTORS) {
-		__u32 key = GEN_SEL_KEY(hook_id, sc.matched);
+	if (u.sc.matched < GEN_MAX_SELECTORS) {
+		__u32 key = GEN_SEL_KEY(hook_id, u.sc.matched);
 		struct gen_selector *sel = bpf_map_lookup_elem(&selectors, &key);
 
 		if (!sel)
 			return 0;
-		sel_stat_add(hook_id, sc.matched, GEN_CNT_MATCHED);
+		sel_stat_add(hook_id, u.sc.matched, GEN_CNT_MATCHED);
 		run_actions(s, st, aux, sel->actions, sel->n_actions);
 	} else {
 		st->post = 1;
 	}
 
 	if (h->flags & GEN_HF_RETURN) {
-		struct ret_key k = { .pid_tgid = pid_tgid, .hook_id = hook_id };
-		struct ret_saved *rs = heap(&ret_heap);
-		__u32 n = st->off;
-
-		if (!rs)
-			return 0;
-		__builtin_memcpy(&rs->st, st, sizeof(*st));
-		__builtin_memcpy(&rs->ev, &s->ev, sizeof(s->ev));
-		if (n > SAVE_DATA_MAX)
-			n = SAVE_DATA_MAX;
-		bpf_probe_read_kernel(rs->data, BOUND(n, SAVE_DATA_MAX * 2 - 1), s->data);
-		rs->st.off = n;
-		if (bpf_map_update_elem(&retstate, &k, rs, BPF_ANY))
-			count_error(&gen_errors, ERR_MAP_FULL);
+		save_return(s, st, hook_id, pid_tgid);
 		return 0;
 	}
 	emit(ctx, s, st);
@@ -1447,7 +1512,7 @@ static __always_inline int generic_entry(void *ctx, struct gen_hook *h, __u32 ho
 }
 
 /* The exit side of a hook that waits for its return value. */
-static __always_inline int generic_exit(void *ctx, __u32 hook_id, __s64 ret)
+static __noinline int generic_exit(void *ctx, __u32 hook_id, __s64 ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct ret_key k = { .pid_tgid = pid_tgid, .hook_id = hook_id };
@@ -1515,7 +1580,9 @@ static __always_inline int generic_exit(void *ctx, __u32 hook_id, __s64 ret)
 		sc.pi = NULL;
 		sc.matched = 0xff;
 		sc.at_return = 1;
-		bpf_loop(GEN_MAX_SELECTORS, sel_step, &sc, 0);
+		for (__u32 j = 0; j < GEN_MAX_SELECTORS; j++)
+			if (sel_step(j, &sc))
+				break;
 		if (sc.matched >= GEN_MAX_SELECTORS)
 			return 0;
 		if (sel->n_ret_actions)
@@ -1578,7 +1645,7 @@ static __always_inline int run_tp_hook(void *ctx, __u32 id, bool raw)
 		return 0;
 	if (!raw) {
 		tp_raw(ctx, h, st);
-		return generic_entry(ctx, h, id, s, st, mode, (__u64)ctx);
+		return generic_entry(ctx, h, id, mode, (__u64)ctx);
 	}
 	bpf_probe_read_kernel(st->regs, 6 * sizeof(__u64),
 			      ((struct bpf_raw_tracepoint_args *)ctx)->args);
@@ -1587,7 +1654,7 @@ static __always_inline int run_tp_hook(void *ctx, __u32 id, bool raw)
 			break;
 		st->raw[i] = st->regs[BOUND(h->args[i].slot, GEN_ARG_SLOTS - 1)];
 	}
-	return generic_entry(ctx, h, id, s, st, mode, 0);
+	return generic_entry(ctx, h, id, mode, 0);
 }
 
 struct slot_ctx {
@@ -1674,7 +1741,7 @@ int generic_uprobe(struct pt_regs *ctx)
 	if (!s || !st)
 		return 0;
 	regs_raw(ctx, h, st);
-	return generic_entry(ctx, h, id, s, st, mode, 0);
+	return generic_entry(ctx, h, id, mode, 0);
 }
 
 SEC("uretprobe")
@@ -1683,4 +1750,190 @@ int generic_uretprobe(struct pt_regs *ctx)
 	__u32 id = fixed_hook_id ? fixed_hook_id : (__u32)bpf_get_attach_cookie(ctx);
 
 	return generic_exit(ctx, id, (__s64)PT_REGS_RC(ctx));
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Kernel functions: kprobes, kprobe.multi, and trampolines (fentry, fexit, fmod_ret, LSM) */
+
+/* The arguments of a syscall wrapper's pt_regs (the syscall ABI: di, si, dx, r10, r8, r9). */
+static __always_inline void syscall_regs(struct pt_regs *r, __u64 *regs)
+{
+	regs[0] = PT_REGS_PARM1_CORE_SYSCALL(r);
+	regs[1] = PT_REGS_PARM2_CORE_SYSCALL(r);
+	regs[2] = PT_REGS_PARM3_CORE_SYSCALL(r);
+	regs[3] = PT_REGS_PARM4_CORE_SYSCALL(r);
+	regs[4] = PT_REGS_PARM5_CORE_SYSCALL(r);
+	regs[5] = PT_REGS_PARM6_CORE_SYSCALL(r);
+}
+
+static __always_inline void pick_args(struct gen_hook *h, struct gen_state *st)
+{
+	for (int i = 0; i < GEN_MAX_ARGS - 1; i++) {
+		if (i >= h->n_args)
+			break;
+		st->raw[i] = st->regs[BOUND(h->args[i].slot, GEN_ARG_SLOTS - 1)];
+	}
+}
+
+/* A kprobe's entry; returns the state when an Override was decided, else NULL. */
+static __always_inline struct gen_state *kprobe_entry(struct pt_regs *ctx)
+{
+	struct gen_scratch *s;
+	struct gen_state *st;
+	struct gen_hook *h;
+	__u32 id;
+	__u8 mode;
+
+	h = hook_of(ctx, &id);
+	if (!h || !policy_on(h, &mode) || !in_scope())
+		return NULL;
+	s = heap(&gen_heap);
+	st = heap(&gen_state_heap);
+	if (!s || !st)
+		return NULL;
+	if (h->flags & GEN_HF_SYSCALL_WRAPPER) {
+		syscall_regs((struct pt_regs *)PT_REGS_PARM1(ctx), st->regs);
+	} else {
+		st->regs[0] = PT_REGS_PARM1(ctx);
+		st->regs[1] = PT_REGS_PARM2(ctx);
+		st->regs[2] = PT_REGS_PARM3(ctx);
+		st->regs[3] = PT_REGS_PARM4(ctx);
+		st->regs[4] = PT_REGS_PARM5(ctx);
+		st->regs[5] = PT_REGS_PARM6(ctx);
+	}
+	pick_args(h, st);
+	generic_entry(ctx, h, id, mode, 0);
+	return st->override ? st : NULL;
+}
+
+SEC("kprobe")
+int generic_kprobe(struct pt_regs *ctx)
+{
+	kprobe_entry(ctx);
+	return 0;
+}
+
+SEC("kretprobe")
+int generic_kretprobe(struct pt_regs *ctx)
+{
+	__u32 id = fixed_hook_id ? fixed_hook_id : (__u32)bpf_get_attach_cookie(ctx);
+
+	return generic_exit(ctx, id, (__s64)PT_REGS_RC(ctx));
+}
+
+/* Loaded only where the kernel has bpf_override_return (CONFIG_BPF_KPROBE_OVERRIDE). */
+SEC("kprobe")
+int generic_kprobe_override(struct pt_regs *ctx)
+{
+	struct gen_state *st = kprobe_entry(ctx);
+
+	if (st)
+		bpf_override_return(ctx, (__s64)st->override_val);
+	return 0;
+}
+
+/* The same, for all functions of a policy in one kprobe.multi link (the cookie per function). */
+SEC("kprobe.multi")
+int generic_kprobe_multi(struct pt_regs *ctx)
+{
+	kprobe_entry(ctx);
+	return 0;
+}
+
+SEC("kretprobe.multi")
+int generic_kretprobe_multi(struct pt_regs *ctx)
+{
+	return generic_exit(ctx, (__u32)bpf_get_attach_cookie(ctx), (__s64)PT_REGS_RC(ctx));
+}
+
+SEC("kprobe.multi")
+int generic_kprobe_multi_override(struct pt_regs *ctx)
+{
+	struct gen_state *st = kprobe_entry(ctx);
+
+	if (st)
+		bpf_override_return(ctx, (__s64)st->override_val);
+	return 0;
+}
+
+/*
+ * Trampolines are bound to one function when they load: a copy of the program is
+ * loaded per hook, with the hook's id in fixed_hook_id. The arguments come from
+ * bpf_get_func_arg(), so one program text fits every function.
+ */
+static __always_inline struct gen_state *trampoline_entry(void *ctx)
+{
+	__u32 id = fixed_hook_id;
+	struct gen_scratch *s;
+	struct gen_state *st;
+	struct gen_hook *h;
+	__u8 mode;
+
+	h = bpf_map_lookup_elem(&hooks, &id);
+	if (!h || !policy_on(h, &mode) || !in_scope())
+		return NULL;
+	s = heap(&gen_heap);
+	st = heap(&gen_state_heap);
+	if (!s || !st)
+		return NULL;
+	for (int i = 0; i < 6; i++) {
+		__u64 v = 0;
+
+		bpf_get_func_arg(ctx, i, &v);
+		st->regs[i] = v;
+	}
+	if (h->flags & GEN_HF_SYSCALL_WRAPPER)
+		syscall_regs((struct pt_regs *)st->regs[0], st->regs);
+	pick_args(h, st);
+	generic_entry(ctx, h, id, mode, 0);
+	return st->override ? st : NULL;
+}
+
+SEC("fentry")
+int generic_fentry(void *ctx)
+{
+	trampoline_entry(ctx);
+	return 0;
+}
+
+SEC("fexit")
+int generic_fexit(void *ctx)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	return generic_exit(ctx, fixed_hook_id, (__s64)ret);
+}
+
+/* fmod_ret on security_* (and error-injectable functions): a non-zero return replaces the call. */
+SEC("fmod_ret")
+int generic_fmod_ret(void *ctx)
+{
+	struct gen_state *st = trampoline_entry(ctx);
+
+	if (!may_override || !st)
+		return 0;
+	return st->override_val;
+}
+
+/*
+ * BPF LSM: the hook's verdict is the return value, an errno in [-4095, 0] that
+ * 6.12 checks on all 64 bits of R0 (an int -1 would be 0xffffffff there).
+ */
+SEC("lsm")
+__s64 generic_lsm(void *ctx)
+{
+	struct gen_state *st = trampoline_entry(ctx);
+	__s64 ret;
+
+	if (!may_override || !st)
+		return 0;
+	/* 64-bit, so that the verifier sees the very register it checked returned */
+	ret = st->override_val;
+	if (ret > 0)
+		return -1;
+	barrier_var(ret);
+	if (ret < -4095)
+		return -1;
+	return ret;
 }

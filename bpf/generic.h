@@ -63,6 +63,11 @@
 #define GEN_AF_SIZE_FROM_RET (1 << 2) /* char_buf size is the return value */
 #define GEN_AF_DEREF (1 << 3) /* the value is a pointer to the object (kernel_cap_t *) */
 #define GEN_AF_INLINE (1 << 4) /* a char array inside the tracepoint record */
+/*
+ * fd: only a descriptor FollowFD named counts; any other one makes the hook
+ * skip the event (Tetragon's semantics for fd arguments of policies that follow fds).
+ */
+#define GEN_AF_FOLLOWED_ONLY (1 << 5)
 
 struct gen_arg {
 	__u32 max_len; /* bytes of data to read (strings, buffers) */
@@ -220,6 +225,8 @@ struct gen_selector {
 
 /* gen_hook.flags */
 #define GEN_HF_RETURN (1 << 0) /* wait for the return value: one event at exit */
+/* a syscall's wrapper (__x64_sys_*): the arguments are in the pt_regs it is given */
+#define GEN_HF_SYSCALL_WRAPPER (1 << 1)
 
 /*
  * A hook. Its selectors are entries of the "selectors" map under

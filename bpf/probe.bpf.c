@@ -52,3 +52,10 @@ int probe_signal(void *ctx)
 		bpf_send_signal(0);
 	return 0;
 }
+
+/* bpf_get_attach_cookie() in raw tracepoints (6.10+) */
+SEC("raw_tp/sys_enter")
+int probe_raw_tp_cookie(void *ctx)
+{
+	return bpf_get_attach_cookie(ctx) == 1;
+}

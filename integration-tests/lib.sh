@@ -51,8 +51,9 @@ start_agent() {
 	AGENT_LOG="$CASE_DIR/agent.log"
 	AGENT_ADDR="127.0.0.1:$AGENT_PORT"
 	NODE=${NODE:-it-node-$$}
+	# its own state directory: policies added over gRPC persist there
 	"$BIN/tetragon" --node-name "$NODE" --server-address "$AGENT_ADDR" \
-		--server-unix-socket "$AGENT_SOCK" "$@" >"$AGENT_LOG" 2>&1 &
+		--server-unix-socket "$AGENT_SOCK" --state-dir "$CASE_DIR/state" "$@" >"$AGENT_LOG" 2>&1 &
 	AGENT_PID=$!
 	CASE_PIDS+=("$AGENT_PID")
 	if ! wait_for 20 grep -q "Listening for events" "$AGENT_LOG"; then

@@ -29,6 +29,13 @@
 #define PT_REGS_PARM6(x) (((const struct user_pt_regs *)(x))->regs[5])
 #endif
 #endif
+#ifndef PT_REGS_PARM6_CORE_SYSCALL
+#if defined(__TARGET_ARCH_x86)
+#define PT_REGS_PARM6_CORE_SYSCALL(x) BPF_CORE_READ(x, r9)
+#elif defined(__TARGET_ARCH_arm64)
+#define PT_REGS_PARM6_CORE_SYSCALL(x) BPF_CORE_READ((const struct user_pt_regs *)(x), regs[5])
+#endif
+#endif
 
 #ifndef PF_KTHREAD
 #define PF_KTHREAD 0x00200000

@@ -82,6 +82,9 @@ if [ "${VMTEST_STRIP:-1}" = 1 ] && command -v strip >/dev/null; then
 fi
 BPFTOOL=$(command -v bpftool || true)
 [ -n "$BPFTOOL" ] && cp "$BPFTOOL" "$STAGE/tools/"
+# GNU cat, first on the guest's PATH: the scenarios of the product's documents run it, and it
+# read()s where busybox cat uses sendfile()
+cp /usr/bin/cat "$STAGE/tools/cat"
 cp "$HERE/lib.sh" "$HERE/guest-driver.sh" "$STAGE/"
 
 CASES=()
