@@ -1253,13 +1253,19 @@ static const char *attach_name(enum chook_attach a)
 	}
 }
 
-static void ignore_missing(struct cctx *x, const char *func)
+static void ignore_missing(struct cctx *x, const char *func, unsigned index)
 {
 	char **v = realloc(x->c->ignored, (x->c->n_ignored + 1) * sizeof(*v));
+	unsigned *iv;
 
 	if (!v)
 		return;
 	x->c->ignored = v;
+	iv = realloc(x->c->ignored_idx, (x->c->n_ignored + 1) * sizeof(*iv));
+	if (!iv)
+		return;
+	x->c->ignored_idx = iv;
+	iv[x->c->n_ignored] = index;
 	v[x->c->n_ignored] = strdup(func);
 	if (v[x->c->n_ignored])
 		x->c->n_ignored++;
@@ -1309,7 +1315,7 @@ static void compile_kfunc(struct cctx *x, const struct policy_hook *ph, unsigned
 	exists = kfunc_exists(func);
 	if (exists == 0) {
 		if (ph->ignore.call_not_found) {
-			ignore_missing(x, func);
+			ignore_missing(x, func, index);
 			return;
 		}
 		fail(x, -ENOENT, cpos,
@@ -1668,6 +1674,7 @@ struct cpolicy *cpolicy_free(struct cpolicy *c, struct sensor_generic *g)
 	for (size_t i = 0; i < c->n_ignored; i++)
 		free(c->ignored[i]);
 	free(c->ignored);
+	free(c->ignored_idx);
 	free(c);
 	return NULL;
 }

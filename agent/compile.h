@@ -14,22 +14,10 @@
 
 #include "bpf/generic.h"
 #include "lib/policy/policy.h"
+#include "lib/probe.h"
 
 struct sensor_generic;
 struct gen_link;
-
-/* What the kernel offers, as found at start (agent/probe.c); decides the mechanisms. */
-struct kernel_features {
-	bool kprobe;
-	bool kprobe_multi;
-	bool fentry;
-	bool fmod_ret;
-	bool lsm;
-	bool override_return;
-	bool send_signal;
-	bool syscall_tracepoints;
-	bool raw_tp_cookie;
-};
 
 /* A value set of a filter, inserted into the generic maps under map_id. */
 enum cset_kind {
@@ -136,6 +124,7 @@ struct cpolicy {
 	struct gen_link *multi[3];
 	/* hooks skipped because their function is missing (ignore.callNotFound) */
 	char **ignored;
+	unsigned *ignored_idx; /* their index in the kprobes section */
 	size_t n_ignored;
 };
 

@@ -25,7 +25,7 @@
 #include "agent/export.h"
 #include "agent/observer.h"
 #include "agent/policies.h"
-#include "agent/probe.h"
+#include "lib/probe.h"
 #include "agent/procfs.h"
 #include "agent/sensor_exec.h"
 #include "agent/server.h"

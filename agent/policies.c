@@ -682,6 +682,7 @@ static Tetragon__TracingPolicyStatus *status_of(struct agent *a, struct agent_po
 		tetragon__hook_status__init(hs);
 		hs->section = strdup("kprobes");
 		hs->state = TETRAGON__HOOK_STATE__STATUS_CALL_NOT_FOUND;
+		hs->hook_idx = c->ignored_idx[i];
 		if (asprintf(&hs->hook_description, "%s: not found, ignored (ignore.callNotFound)",
 			     c->ignored[i]) < 0)
 			hs->hook_description = strdup("");

@@ -59,3 +59,13 @@ int probe_raw_tp_cookie(void *ctx)
 {
 	return bpf_get_attach_cookie(ctx) == 1;
 }
+
+/* bpf_get_func_arg(): the trampolines read any function's arguments with it (5.17+) */
+SEC("fentry/do_sys_openat2")
+int probe_func_args(void *ctx)
+{
+	__u64 v = 0;
+
+	bpf_get_func_arg(ctx, 0, &v);
+	return 0;
+}

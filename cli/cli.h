@@ -64,6 +64,7 @@ int cmd_version(int argc, char **argv);
 int cmd_tracingpolicy(int argc, char **argv);
 int cmd_nodes(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 /* Fleet (cli/fleet_policy.c): is the server a tetragon-manager (fleet.Diagnostics says so)? */
 bool fleet_server_is_manager(grpc_channel *ch);

@@ -103,12 +103,32 @@ static size_t print_errors(const char *file, const char *text, size_t len)
 	return n;
 }
 
+/*
+ * The server names the policy "policy" in its errors (it has no file name):
+ * print them with the file's name instead, as validate does. When the text
+ * sent was rewritten (--mode), the positions are the rewritten text's: keep them.
+ */
+static void print_server_errors(const char *msg, const char *file)
+{
+	for (const char *line = msg; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+
+		if (file && n > 7 && strncmp(line, "policy:", 7) == 0)
+			fprintf(stderr, "%s:%.*s\n", file, (int)(n - 7), line + 7);
+		else
+			fprintf(stderr, "%.*s\n", (int)n, line);
+		line = nl ? nl + 1 : NULL;
+	}
+}
+
 static int tp_add(int argc, char **argv)
 {
 	static const char usage[] = "Usage: tetra tracingpolicy add FILE [-m enforce|monitor]\n";
 	Tetragon__AddTracingPolicyRequest req = TETRAGON__ADD_TRACING_POLICY_REQUEST__INIT;
 	_cleanup_free_ char *text = NULL, *moded = NULL;
 	ProtobufCMessage *resp = NULL;
+	struct rpc_status st;
 	struct tp_opts o;
 	grpc_channel *ch;
 	size_t len;
@@ -135,11 +155,16 @@ static int tp_add(int argc, char **argv)
 	req.yaml = moded ? moded : text;
 	req.domain = (char *)(o.domain ? o.domain : "");
 	ch = cli_channel();
-	r = cli_call(ch, "/tetragon.FineGuidanceSensors/AddTracingPolicy", &req.base,
-		     &tetragon__add_tracing_policy_response__descriptor, &resp);
+	r = rpc_unary_sync(ch, "/tetragon.FineGuidanceSensors/AddTracingPolicy", &req.base,
+			   &tetragon__add_tracing_policy_response__descriptor, cli.timeout_ms,
+			   &resp, &st);
 	grpc_channel_destroy(ch);
-	if (r < 0)
+	if (r < 0) {
+		fprintf(stderr, "Error: AddTracingPolicy on %s: %s: ", cli_server_address(),
+			rpc_status_name(st.code));
+		print_server_errors(st.message, moded ? NULL : argv[optind]);
 		return 1;
+	}
 	protobuf_c_message_free_unpacked(resp, NULL);
 	printf("Policy added\n");
 	return 0;

@@ -31,6 +31,7 @@ static const struct cmd commands[] = {
 	{ "tp", cmd_tracingpolicy, NULL },
 	{ "nodes", cmd_nodes, "The nodes of a tetragon-manager's fleet" },
 	{ "events", cmd_events, "Query the event history of a tetragon-manager" },
+	{ "probe", cmd_probe, "Probe this kernel for the BPF features the agent uses" },
 	{ 0 },
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "agent/probe.h"
+#include "lib/probe.h"
 #include "probe.skel.h"
 
 /* Load only the program called name; attach it when asked. 0 or a negative errno. */
@@ -39,6 +40,38 @@ static int try_prog(const char *btf_path, const char *name, bool attach)
 			bpf_link__destroy(l);
 	}
 	probe_bpf__destroy(skel);
+	return r;
+}
+
+/* The ring buffer the agent's events go through (5.8+). */
+static int try_ringbuf(void)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "probe_rb", 0, 0, 4096, NULL);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* Programs of more than 4096 instructions (5.2+): the policy programs are. */
+static int try_large_program(void)
+{
+	enum { N = 5000 };
+	struct bpf_insn *insns = calloc(N + 1, sizeof(*insns));
+	int fd, r = 0;
+
+	if (!insns)
+		return -ENOMEM;
+	for (int i = 0; i < N; i++)
+		insns[i] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0 };
+	insns[N] = (struct bpf_insn){ .code = BPF_JMP | BPF_EXIT };
+	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "probe_large", "GPL", insns, N + 1, NULL);
+	if (fd < 0)
+		r = -errno;
+	else
+		close(fd);
+	free(insns);
 	return r;
 }
 
@@ -83,15 +116,21 @@ size_t probe_kernel(struct kernel_features *kf, const char *btf_path, struct pro
 	    r == -ENOENT || !exists("/sys/bus/event_source/devices/kprobe") ?
 		    "no kprobe PMU (CONFIG_KPROBES is off)" :
 		    NULL);
-	r = try_prog(btf_path, "probe_kprobe_multi", true);
+	r = kf->kprobe ? try_prog(btf_path, "probe_kprobe_multi", true) : -ENOENT;
 	kf->kprobe_multi = r == 0;
 	row(res, max, &n, "kprobe_multi", kf->kprobe_multi, r,
-	    r == -EOPNOTSUPP ? "attach refused (CONFIG_FPROBE is off)" : NULL);
+	    !kf->kprobe	     ? "needs kprobes" :
+	    r == -EOPNOTSUPP ? "attach refused (CONFIG_FPROBE is off)" :
+			       NULL);
 	r = try_prog(btf_path, "probe_fentry", true);
 	kf->fentry = r == 0;
 	row(res, max, &n, "fentry", kf->fentry, r,
 	    r == -EPERM ? "BPF_PROG_LOAD refused (EPERM): the kernel does not allow trampolines" :
 			  NULL);
+	r = kf->fentry ? try_prog(btf_path, "probe_func_args", false) : -EOPNOTSUPP;
+	kf->func_args = r == 0;
+	row(res, max, &n, "fentry_func_args", kf->func_args, r,
+	    r == -EOPNOTSUPP ? "needs fentry" : NULL);
 	r = try_prog(btf_path, "probe_fmod_ret", false);
 	kf->fmod_ret = r == 0;
 	row(res, max, &n, "fmodret", kf->fmod_ret, r,
@@ -113,6 +152,13 @@ size_t probe_kernel(struct kernel_features *kf, const char *btf_path, struct pro
 	r = try_prog(btf_path, "probe_signal", false);
 	kf->send_signal = r == 0;
 	row(res, max, &n, "signal", kf->send_signal, r, NULL);
+	r = try_ringbuf();
+	kf->ringbuf = r == 0;
+	row(res, max, &n, "ringbuf", kf->ringbuf, r, NULL);
+	r = try_large_program();
+	kf->large_programs = r == 0;
+	row(res, max, &n, "large_programs", kf->large_programs, r,
+	    r ? "programs over 4096 instructions are refused (before 5.2)" : NULL);
 	kf->syscall_tracepoints =
 		exists("/sys/kernel/tracing/events/syscalls/sys_enter_openat") ||
 		exists("/sys/kernel/debug/tracing/events/syscalls/sys_enter_openat");

@@ -9,7 +9,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "agent/compile.h"
+/* What the kernel offers; the agent's compiler picks each hook's mechanism from it. */
+struct kernel_features {
+	bool kprobe;
+	bool kprobe_multi;
+	bool fentry;
+	bool fmod_ret;
+	bool lsm;
+	bool override_return;
+	bool send_signal;
+	bool syscall_tracepoints;
+	bool raw_tp_cookie;
+	bool ringbuf;
+	bool large_programs;
+	bool func_args; /* bpf_get_func_arg(): trampolines read arguments the same way everywhere */
+};
 
 struct probe_result {
 	const char *name; /* as `tetra probe` prints it */
