@@ -38,6 +38,9 @@
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
 #ifndef TRACEFS_MAGIC
 #define TRACEFS_MAGIC 0x74726163
 #endif
@@ -84,6 +87,8 @@ static void usage(FILE *f)
 		"                                 enforcement stays in the kernel when the agent exits\n"
 		"  --release-pinned-bpf[=BOOL]    Remove what a previous agent pinned once this one has taken\n"
 		"                                 over (default: true)\n"
+		"  --cgroup DIR                   Observe and enforce only for tasks in this cgroup v2 subtree\n"
+		"                                 (several agents on one host act as separate nodes)\n"
 		"  --bpf-dir NAME                 Pin directory under /sys/fs/bpf (default: tetragon)\n"
 		"  --state-dir DIR                Policies added over gRPC are kept here (default: /var/lib/tetragon)\n"
 		"  --btf FILE                     Kernel BTF (default: /sys/kernel/btf/vmlinux)\n"
@@ -121,6 +126,7 @@ enum {
 	OPT_RELEASE_PINNED,
 	OPT_STATE_DIR,
 	OPT_BPF_DIR,
+	OPT_CGROUP,
 };
 
 static const struct option long_options[] = {
@@ -147,6 +153,7 @@ static const struct option long_options[] = {
 	{ "release-pinned-bpf", optional_argument, NULL, OPT_RELEASE_PINNED },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "bpf-dir", required_argument, NULL, OPT_BPF_DIR },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -287,6 +294,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_RELEASE_PINNED:
 			if (parse_flag("release-pinned-bpf", optarg, &o->cfg.release_pinned) < 0)
 				return -EINVAL;
+			break;
+		case OPT_CGROUP:
+			if (!*optarg)
+				return bad_value("cgroup", optarg,
+						 "expected a cgroup v2 directory");
+			o->cfg.cgroup_scope = optarg;
 			break;
 		case OPT_BPF_DIR:
 			if (pin_set_dir(optarg) < 0)
@@ -560,6 +573,19 @@ static int setup(struct agent *a, const struct options *o)
 	if (o->bpf_lib)
 		log_info("BPF objects are built into this agent; --bpf-lib '%s' is not needed",
 			 o->bpf_lib);
+	if (a->cfg.cgroup_scope) {
+		struct statfs sfs;
+
+		a->scope_cgroup_fd = open(a->cfg.cgroup_scope, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (a->scope_cgroup_fd < 0)
+			return log_error_errno(-errno, "Cannot open the cgroup '%s': %m",
+					       a->cfg.cgroup_scope);
+		if (fstatfs(a->scope_cgroup_fd, &sfs) < 0 ||
+		    (long)sfs.f_type != CGROUP2_SUPER_MAGIC)
+			return log_error_errno(-EINVAL, "'%s' is not a cgroup v2 directory",
+					       a->cfg.cgroup_scope);
+		log_info("Confined to the tasks of cgroup %s", a->cfg.cgroup_scope);
+	}
 	r = ensure_mount("/sys/fs/bpf", "bpf", BPF_FS_MAGIC);
 	if (r < 0)
 		return log_error_errno(r, "Failed to mount bpffs at /sys/fs/bpf: %m");
@@ -629,6 +655,7 @@ static int setup(struct agent *a, const struct options *o)
 
 	sec.ringbuf_size = a->cfg.ringbuf_size;
 	sec.btf_path = o->btf;
+	sec.scope_cgroup_fd = a->scope_cgroup_fd;
 	r = sensor_exec_load(&sec, &a->exec);
 	if (r == -EPERM)
 		r = log_error_errno(r, "Failed to load the process sensor: %m (CAP_BPF, "
@@ -737,6 +764,9 @@ static void teardown(struct agent *a)
 		sensor_exec_disconnect(a->exec);
 	a->exec = sensor_exec_free(a->exec);
 	a->cache = process_cache_free(a->cache);
+	if (a->scope_cgroup_fd >= 0)
+		close(a->scope_cgroup_fd);
+	a->scope_cgroup_fd = -1;
 }
 
 int main(int argc, char **argv)
