@@ -92,7 +92,7 @@ TOOL_BINS := $(patsubst integration-tests/tools/%.c,$(O)/tools/%,$(TOOL_SRCS))
 
 FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v -f .clang-format-ignore)
 
-.PHONY: all clean test test-unit test-integration test-vm test-interop check-format format \
+.PHONY: all clean test test-all test-unit test-integration test-vm test-interop check-format format \
 	run bench deps fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -213,7 +213,13 @@ $(O)/cli/tests/%: cli/tests/%.c $(filter-out $(O)/cli/tetra.o,$(CLI_OBJS)) $(LIB
 # ---------------------------------------------------------------------------------------
 # Tests, formatting, running
 
-test: all $(UNIT_BINS)
+# On a fresh machine the packages come first, then the build in a new make: pkg-config
+# is evaluated when make starts.
+test:
+	$(Q)./deploy/install-deps.sh --vm
+	$(Q)$(MAKE) --no-print-directory O=$(O) test-all
+
+test-all: all $(UNIT_BINS)
 	$(Q)./integration-tests/run-all.sh $(O)
 
 test-unit: $(UNIT_BINS)

@@ -28,11 +28,6 @@ for arg in "$@"; do
 	esac
 done
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "install-deps: run as root (apt-get needs it)" >&2
-	exit 1
-fi
-
 missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -44,6 +39,10 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all packages present"
 	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing ${missing[*]}: run as root (apt-get needs it)" >&2
+	exit 1
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
