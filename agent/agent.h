@@ -79,5 +79,6 @@ struct agent {
 		uint64_t lost; /* out of memory while replaying */
 		uint64_t ringbuf_full; /* the old buffer overflowed while no agent ran */
 		uint64_t old_errors; /* other failures of the old programs meanwhile */
+		uint64_t overlap_ns; /* both program sets attached: no enforcement gap */
 	} takeover;
 };

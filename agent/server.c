@@ -240,6 +240,8 @@ int agent_stats_fill(struct agent *a, Fleet__GetStatsResponse *resp)
 			"events the previous agent's programs lost to a full ring buffer");
 		counter(&c, "takeover.old_errors", a->takeover.old_errors,
 			"other failures of the previous agent's programs");
+		counter(&c, "takeover.overlap_us", a->takeover.overlap_ns / 1000,
+			"old and new programs both attached (the enforcement gap is zero)");
 	}
 	process_cache_get_stats(a->cache, &pcs);
 	counter(&c, "process_cache.size", pcs.size, NULL);

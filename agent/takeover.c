@@ -227,6 +227,8 @@ void takeover_finish(struct takeover *t, bool release)
 	a = t->a;
 	takeover_replay_policies(t);
 	count_old_errors(a);
+	/* from our process sensor's attach to the old programs' removal: both enforce */
+	a->takeover.overlap_ns = now_boottime_ns() - a->takeover.exec_cut_ns;
 	if (release) {
 		int r = pin_remove(pin_old());
 
@@ -240,8 +242,10 @@ void takeover_finish(struct takeover *t, bool release)
 	drain(t);
 	takeover_free(t);
 	log_info("Took over: %" PRIu64 " records of the downtime replayed, %" PRIu64
-		 " seen twice and kept once, %" PRIu64 " of policies no longer configured",
-		 a->takeover.replayed, a->takeover.duplicates, a->takeover.unknown);
+		 " seen twice and kept once, %" PRIu64 " of policies no longer configured; "
+		 "old and new programs overlapped for %" PRIu64 " ms (no gap)",
+		 a->takeover.replayed, a->takeover.duplicates, a->takeover.unknown,
+		 a->takeover.overlap_ns / 1000000);
 	if (a->takeover.ringbuf_full)
 		log_warn("The previous agent's ring buffer overflowed %" PRIu64
 			 " times (over its lifetime, the downtime included): those events are "
