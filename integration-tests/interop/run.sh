@@ -116,8 +116,9 @@ node_modules_current() {
 ensure_node_modules() {
 	local registry log="$WORK/npm.log" rc=0
 
-	command -v node >/dev/null && command -v npm >/dev/null ||
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 		setup_failed "node and npm are needed (deploy/install-deps.sh installs them)"
+	fi
 	node -e 'process.exit(+process.versions.node.split(".")[0] >= 16 ? 0 : 1)' ||
 		setup_failed "node >= 16 is needed, this is $(node --version)"
 	node_modules_current && return 0
@@ -151,18 +152,33 @@ ensure_node_modules() {
 
 # --- target: the agent ------------------------------------------------------------------
 
+# Options that keep the agent to itself: no policies restored from (or pins taken over in)
+# the shared default state and BPF directories, for agents that have those options.
+agent_private_args() {
+	local help
+	help=$("$TETRAGON" --help 2>&1 || true)
+	if grep -q -- '--state-dir' <<<"$help"; then
+		mkdir -p "$WORK/agent-state"
+		echo "--state-dir $WORK/agent-state"
+	fi
+	if grep -q -- '--bpf-dir' <<<"$help"; then
+		echo "--bpf-dir tetra-interop-$$"
+	fi
+}
+
 # start_agent: tetragon on a free port and a temporary socket, exporting JSON to a file.
 # Sets AGENT_PID AGENT_TCP AGENT_UNIX AGENT_EXPORT AGENT_LOG.
 start_agent() {
-	local port
+	local port private
+	read -r -a private <<<"$(agent_private_args | tr '\n' ' ')"
 	port=$(free_port)
 	AGENT_TCP="127.0.0.1:$port"
 	AGENT_UNIX="unix://$WORK/agent.sock"
 	AGENT_EXPORT="$WORK/agent-export.json"
 	AGENT_LOG="$WORK/agent.log"
-	"$O/bin/tetragon" --node-name "interop-$$" --server-address "$AGENT_TCP" \
+	"$TETRAGON" --node-name "interop-$$" --server-address "$AGENT_TCP" \
 		--server-unix-socket "$WORK/agent.sock" --export-filename "$AGENT_EXPORT" \
-		>"$AGENT_LOG" 2>&1 &
+		"${private[@]}" >"$AGENT_LOG" 2>&1 &
 	AGENT_PID=$!
 	PIDS+=("$AGENT_PID")
 	if ! wait_for_line 30 "$AGENT_LOG" "Listening for events" "$AGENT_PID"; then
@@ -188,13 +204,13 @@ agent_exited_cleanly() {
 }
 
 target_agent() {
-	local version hello="$O/triggers/hello" addr where
+	local version hello="$HELLO" addr where
 	echo "--- agent ($O/bin/tetragon)"
 	if ! start_agent; then
 		run_case "agent/start" false
 		return
 	fi
-	version=$("$O/bin/tetragon" --version | awk '{ print $NF }')
+	version=$("$TETRAGON" --version | awk '{ print $NF }')
 
 	for addr in "$AGENT_TCP" "$AGENT_UNIX"; do
 		where=tcp
@@ -222,8 +238,13 @@ target_agent() {
 # --- main -------------------------------------------------------------------------------
 
 [ "$(id -u)" -eq 0 ] || setup_failed "needs root (the agent loads BPF programs)"
-[ -x "$O/bin/tetragon" ] && [ -x "$O/triggers/hello" ] ||
+if [ ! -x "$O/bin/tetragon" ] || [ ! -x "$O/triggers/hello" ]; then
 	setup_failed "no $O/bin/tetragon or $O/triggers/hello: run make first"
+fi
+# copies, so that a rebuild of O during the run does not swap binaries under it
+mkdir -p "$WORK/bin"
+cp "$O/bin/tetragon" "$O/triggers/hello" "$WORK/bin/"
+TETRAGON="$WORK/bin/tetragon" HELLO="$WORK/bin/hello"
 ensure_node_modules
 
 for t in "${TARGETS[@]}"; do
