@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bpf/btf.h>
+
 #include "agent/compile.h"
 #include "agent/procfs.h"
 #include "agent/sensor_generic.h"
@@ -25,6 +27,8 @@ struct cctx {
 	struct policy_errors *errs;
 	int err; /* the first error's errno */
 	uint32_t host_ns[NS_COUNT];
+	struct btf *btf; /* the kernel's, read when a resolve first needs it */
+	int btf_err;
 };
 
 static void fail(struct cctx *x, int err, const struct policy_pos *pos, const char *fmt, ...)
@@ -138,6 +142,260 @@ static enum policy_arg_type infer_type(const struct tp_field *f)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* BTF: resolve */
+
+/* Type id without its modifiers and typedefs; NULL for void. */
+static const struct btf_type *skip_mods(const struct btf *btf, uint32_t id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t && (btf_is_mod(t) || btf_is_typedef(t)))
+		t = btf__type_by_id(btf, t->type);
+	/* libbpf gives void (id 0) a type of kind BTF_KIND_UNKN */
+	return t && btf_kind(t) != BTF_KIND_UNKN ? t : NULL;
+}
+
+static const char *type_name(const struct btf *btf, const struct btf_type *t)
+{
+	const char *n = t ? btf__name_by_offset(btf, t->name_off) : NULL;
+
+	return n && *n ? n : "(anon)";
+}
+
+/* What kind of thing t is, for messages: "struct file", "int", "pointer". */
+static const char *describe(const struct btf *btf, const struct btf_type *t, char *buf, size_t size)
+{
+	if (!t)
+		snprintf(buf, size, "void");
+	else if (btf_is_struct(t))
+		snprintf(buf, size, "struct %s", type_name(btf, t));
+	else if (btf_is_union(t))
+		snprintf(buf, size, "union %s", type_name(btf, t));
+	else if (btf_is_ptr(t))
+		snprintf(buf, size, "a pointer");
+	else if (btf_is_array(t))
+		snprintf(buf, size, "an array");
+	else if (btf_is_int(t) || btf_is_any_enum(t))
+		snprintf(buf, size, "%s", type_name(btf, t));
+	else
+		snprintf(buf, size, "a %s",
+			 btf_kind(t) == BTF_KIND_FUNC_PROTO ? "function" : "type");
+	return buf;
+}
+
+/*
+ * Find member name in the struct or union t, looking into anonymous members. On
+ * success *bits is its offset in bits and *id its type.
+ */
+static bool find_member(const struct btf *btf, const struct btf_type *t, const char *name,
+			uint32_t *bits, uint32_t *id, uint32_t *bitfield)
+{
+	const struct btf_member *m = btf_members(t);
+
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mn = btf__name_by_offset(btf, m->name_off);
+		const struct btf_type *mt;
+		uint32_t sub;
+
+		if (mn && *mn) {
+			if (!streq(mn, name))
+				continue;
+			*bits = btf_member_bit_offset(t, i);
+			*bitfield = btf_member_bitfield_size(t, i);
+			*id = m->type;
+			return true;
+		}
+		mt = skip_mods(btf, m->type);
+		if (mt && btf_is_composite(mt) && find_member(btf, mt, name, &sub, id, bitfield)) {
+			*bits = btf_member_bit_offset(t, i) + sub;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool is_char(const struct btf *btf, uint32_t id)
+{
+	const struct btf_type *t = skip_mods(btf, id);
+
+	return t && btf_is_int(t) && t->size == 1;
+}
+
+static int add_step(struct gen_resolve *out, uint64_t off, bool deref, char *why, size_t size)
+{
+	if (out->n >= GEN_RESOLVE_MAX) {
+		snprintf(why, size, "the path follows more than %d pointers", GEN_RESOLVE_MAX - 1);
+		return -EINVAL;
+	}
+	if (off > UINT32_MAX) {
+		snprintf(why, size, "offset %llu is too large", (unsigned long long)off);
+		return -EINVAL;
+	}
+	out->off[out->n] = (uint32_t)off;
+	if (deref)
+		out->deref |= (uint16_t)(1u << out->n);
+	out->n++;
+	return 0;
+}
+
+int compile_resolve(const struct btf *btf, uint32_t type_id, const char *path,
+		    struct gen_resolve *out, struct resolve_end *end, char *why, size_t why_size)
+{
+	const struct btf_type *cur, *t;
+	char desc[128], name[128];
+	const char *p = path;
+	uint64_t acc = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(end, 0, sizeof(*end));
+	t = skip_mods(btf, type_id);
+	if (t && btf_is_composite(t)) {
+		/* btfType: the value points to one of these */
+		cur = t;
+	} else if (!t || !btf_is_ptr(t)) {
+		snprintf(why, why_size, "the argument is %s, not a pointer to a struct or union",
+			 describe(btf, t, desc, sizeof(desc)));
+		return -EINVAL;
+	} else {
+		cur = skip_mods(btf, t->type);
+	}
+	if (!cur || !btf_is_composite(cur)) {
+		snprintf(why, why_size, "the argument points to %s, not to a struct or union",
+			 describe(btf, cur, desc, sizeof(desc)));
+		return -EINVAL;
+	}
+	while (*p) {
+		size_t len = strcspn(p, ".[");
+		uint32_t bits = 0, mid = 0, bitfield = 0;
+		const struct btf_type *mt;
+		bool last;
+
+		if (len == 0 || len >= sizeof(name)) {
+			snprintf(why, why_size, "invalid member name at '%s'", p);
+			return -EINVAL;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		p += len;
+		if (!find_member(btf, cur, name, &bits, &mid, &bitfield)) {
+			snprintf(why, why_size, "%s has no member '%s'",
+				 describe(btf, cur, desc, sizeof(desc)), name);
+			return -EINVAL;
+		}
+		if (bitfield || bits % 8) {
+			snprintf(why, why_size, "'%s' is a bitfield: it cannot be resolved", name);
+			return -EINVAL;
+		}
+		acc += bits / 8;
+		while (*p == '[') {
+			const struct btf_type *at = skip_mods(btf, mid);
+			unsigned long long idx = strtoull(p + 1, NULL, 10);
+			const struct btf_array *arr;
+			const char *close;
+			int64_t esz;
+
+			if (!at || !btf_is_array(at)) {
+				snprintf(why, why_size,
+					 "'%s' is %s, not an array: it cannot be indexed", name,
+					 describe(btf, at, desc, sizeof(desc)));
+				return -EINVAL;
+			}
+			arr = btf_array(at);
+			if (arr->nelems && idx >= arr->nelems) {
+				snprintf(why, why_size,
+					 "index %llu is out of bounds: '%s' has %u elements", idx,
+					 name, arr->nelems);
+				return -EINVAL;
+			}
+			esz = btf__resolve_size(btf, arr->type);
+			if (esz < 0) {
+				snprintf(why, why_size, "the elements of '%s' have no size", name);
+				return -EINVAL;
+			}
+			acc += idx * (uint64_t)esz;
+			mid = arr->type;
+			close = strchr(p, ']');
+			p = close ? close + 1 : p + strlen(p);
+		}
+		last = *p == '\0';
+		if (*p == '.')
+			p++;
+		mt = skip_mods(btf, mid);
+		if (!last) {
+			const struct btf_type *pt;
+
+			if (mt && btf_is_composite(mt)) {
+				/* embedded: the next member is further on in the same object */
+				cur = mt;
+				continue;
+			}
+			pt = mt && btf_is_ptr(mt) ? skip_mods(btf, mt->type) : NULL;
+			if (mt && btf_is_ptr(mt) && (!pt || !btf_is_composite(pt))) {
+				snprintf(
+					why, why_size,
+					"'%s' points to %s, not to a struct or union: it has no members",
+					name, describe(btf, pt, desc, sizeof(desc)));
+				return -EINVAL;
+			}
+			if (!pt) {
+				snprintf(
+					why, why_size,
+					"'%s' is %s, not a struct, union or pointer to one: it has no members",
+					name, describe(btf, mt, desc, sizeof(desc)));
+				return -EINVAL;
+			}
+			r = add_step(out, acc, true, why, why_size);
+			if (r < 0)
+				return r;
+			acc = 0;
+			cur = pt;
+			continue;
+		}
+		/* the last member: its value, or its address when it is an object */
+		if (mt && btf_is_ptr(mt)) {
+			const struct btf_type *pt = skip_mods(btf, mt->type);
+
+			end->is_ptr = true;
+			end->is_void_ptr = !pt;
+			end->is_char = is_char(btf, mt->type);
+			if (pt && btf_is_composite(pt))
+				end->struct_name = type_name(btf, pt);
+			return add_step(out, acc, true, why, why_size);
+		}
+		if (mt && (btf_is_int(mt) || btf_is_any_enum(mt))) {
+			end->is_scalar = true;
+			end->size = mt->size;
+			if (mt->size == 8)
+				return add_step(out, acc, true, why, why_size);
+			if (mt->size != 1 && mt->size != 2 && mt->size != 4) {
+				snprintf(
+					why, why_size,
+					"'%s' is %u bytes: integers of 1, 2, 4 or 8 bytes can be read",
+					name, mt->size);
+				return -EINVAL;
+			}
+			out->load = (uint8_t)mt->size;
+			out->sign = btf_is_int(mt) ? !!(btf_int_encoding(mt) & BTF_INT_SIGNED) :
+						     btf_kflag(mt);
+			return add_step(out, acc, false, why, why_size);
+		}
+		if (mt && (btf_is_composite(mt) || btf_is_array(mt))) {
+			if (btf_is_composite(mt))
+				end->struct_name = type_name(btf, mt);
+			else
+				end->is_char = is_char(btf, btf_array(mt)->type);
+			return add_step(out, acc, false, why, why_size);
+		}
+		snprintf(why, why_size, "'%s' is %s, which cannot be read", name,
+			 describe(btf, mt, desc, sizeof(desc)));
+		return -EINVAL;
+	}
+	snprintf(why, why_size, "empty path");
+	return -EINVAL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Arguments */
 
 static bool type_is_signed(enum policy_arg_type t)
@@ -203,31 +461,129 @@ static uint8_t gen_type(enum policy_arg_type t)
 		return GEN_ARG_FILE;
 	case POLICY_ARG_PATH:
 		return GEN_ARG_PATH;
+	case POLICY_ARG_DENTRY:
+		return GEN_ARG_DENTRY;
+	case POLICY_ARG_KIOCB:
+		return GEN_ARG_KIOCB;
 	case POLICY_ARG_LINUX_BINPRM:
 		return GEN_ARG_LINUX_BINPRM;
 	case POLICY_ARG_CRED:
 		return GEN_ARG_CRED;
+	case POLICY_ARG_USER_NAMESPACE:
+		return GEN_ARG_USER_NS;
 	case POLICY_ARG_KERNEL_CAP_T:
 	case POLICY_ARG_CAP_INHERITABLE:
 	case POLICY_ARG_CAP_PERMITTED:
 	case POLICY_ARG_CAP_EFFECTIVE:
 		return GEN_ARG_CAP;
+	case POLICY_ARG_SOCK:
+		return GEN_ARG_SOCK;
+	case POLICY_ARG_SOCKET:
+		return GEN_ARG_SOCKET;
+	case POLICY_ARG_SKB:
+		return GEN_ARG_SKB;
+	case POLICY_ARG_NET_DEVICE:
+		return GEN_ARG_NET_DEVICE;
+	case POLICY_ARG_BPF_ATTR:
+		return GEN_ARG_BPF_ATTR;
+	case POLICY_ARG_BPF_PROG:
+		return GEN_ARG_BPF_PROG;
+	case POLICY_ARG_BPF_MAP:
+		return GEN_ARG_BPF_MAP;
+	case POLICY_ARG_PERF_EVENT:
+		return GEN_ARG_PERF_EVENT;
+	case POLICY_ARG_MODULE:
+		return GEN_ARG_MODULE;
+	case POLICY_ARG_LOAD_INFO:
+		return GEN_ARG_LOAD_INFO;
 	default:
 		return 0;
 	}
 }
 
+/* Compared with the string maps: the data is the string. */
 static bool is_string_type(uint8_t gt)
 {
 	return gt == GEN_ARG_STRING || gt == GEN_ARG_CHAR_BUF || gt == GEN_ARG_CHAR_IOVEC ||
 	       gt == GEN_ARG_FD || gt == GEN_ARG_DATA_LOC || gt == GEN_ARG_FILE ||
-	       gt == GEN_ARG_PATH || gt == GEN_ARG_LINUX_BINPRM;
+	       gt == GEN_ARG_PATH || gt == GEN_ARG_DENTRY || gt == GEN_ARG_KIOCB ||
+	       gt == GEN_ARG_LINUX_BINPRM || gt == GEN_ARG_NET_DEVICE;
 }
 
+/* Read from kernel memory: not the arguments of syscalls and uprobes. */
 static bool is_kernel_object(uint8_t gt)
 {
-	return gt == GEN_ARG_FILE || gt == GEN_ARG_PATH || gt == GEN_ARG_LINUX_BINPRM ||
-	       gt == GEN_ARG_CRED || gt == GEN_ARG_CAP;
+	switch (gt) {
+	case GEN_ARG_FILE:
+	case GEN_ARG_PATH:
+	case GEN_ARG_DENTRY:
+	case GEN_ARG_KIOCB:
+	case GEN_ARG_LINUX_BINPRM:
+	case GEN_ARG_CRED:
+	case GEN_ARG_USER_NS:
+	case GEN_ARG_CAP:
+	case GEN_ARG_SOCK:
+	case GEN_ARG_SOCKET:
+	case GEN_ARG_SKB:
+	case GEN_ARG_NET_DEVICE:
+	case GEN_ARG_BPF_ATTR:
+	case GEN_ARG_BPF_PROG:
+	case GEN_ARG_BPF_MAP:
+	case GEN_ARG_PERF_EVENT:
+	case GEN_ARG_MODULE:
+	case GEN_ARG_LOAD_INFO:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool is_net_object(uint8_t gt)
+{
+	return gt == GEN_ARG_SOCK || gt == GEN_ARG_SOCKET || gt == GEN_ARG_SKB;
+}
+
+/* The struct a kernel object type reads, to check what a resolve path ends at. */
+static const char *object_struct(enum policy_arg_type t)
+{
+	switch (t) {
+	case POLICY_ARG_FILE:
+		return "file";
+	case POLICY_ARG_PATH:
+		return "path";
+	case POLICY_ARG_DENTRY:
+		return "dentry";
+	case POLICY_ARG_KIOCB:
+		return "kiocb";
+	case POLICY_ARG_LINUX_BINPRM:
+		return "linux_binprm";
+	case POLICY_ARG_CRED:
+		return "cred";
+	case POLICY_ARG_USER_NAMESPACE:
+		return "user_namespace";
+	case POLICY_ARG_SOCK:
+		return "sock";
+	case POLICY_ARG_SOCKET:
+		return "socket";
+	case POLICY_ARG_SKB:
+		return "sk_buff";
+	case POLICY_ARG_NET_DEVICE:
+		return "net_device";
+	case POLICY_ARG_BPF_ATTR:
+		return "bpf_attr";
+	case POLICY_ARG_BPF_PROG:
+		return "bpf_prog";
+	case POLICY_ARG_BPF_MAP:
+		return "bpf_map";
+	case POLICY_ARG_PERF_EVENT:
+		return "perf_event";
+	case POLICY_ARG_MODULE:
+		return "module";
+	case POLICY_ARG_LOAD_INFO:
+		return "load_info";
+	default:
+		return NULL;
+	}
 }
 
 /* Where a hook's argument values come from. */
@@ -237,6 +593,171 @@ struct hook_src {
 	int n_fields;
 	bool user_pointers; /* syscalls and uprobes: pointers are to user memory */
 };
+
+/* The kernel's BTF, read when the policy first needs it; freed with the compile context. */
+static const struct btf *kernel_btf(struct cctx *x, const struct policy_pos *pos)
+{
+	if (!x->btf && !x->btf_err) {
+		x->btf = btf__load_vmlinux_btf();
+		if (!x->btf)
+			x->btf_err = errno ? -errno : -ENOENT;
+	}
+	if (!x->btf) {
+		errno = -x->btf_err;
+		fail(x, -EOPNOTSUPP, pos,
+		     "resolve needs the kernel's BTF, which cannot be read: %m");
+	}
+	return x->btf;
+}
+
+/*
+ * The BTF type of argument index of the hook's function: a kernel function, an LSM
+ * hook (bpf_lsm_<hook>), or a raw tracepoint's TP_PROTO (btf_trace_<event>, whose
+ * first parameter is the tracepoint's own data).
+ */
+static bool param_type(struct cctx *x, const struct btf *btf, const struct chook *h, uint32_t index,
+		       const struct policy_pos *pos, uint32_t *id)
+{
+	const struct btf_type *t = NULL;
+	char fn[256];
+	unsigned skip = 0;
+	int fid;
+
+	if (h->raw) {
+		snprintf(fn, sizeof(fn), "btf_trace_%s", h->event);
+		fid = btf__find_by_name_kind(btf, fn, BTF_KIND_TYPEDEF);
+		if (fid > 0) {
+			t = skip_mods(btf, (uint32_t)fid);
+			t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+		}
+		skip = 1;
+	} else {
+		snprintf(fn, sizeof(fn), "%s%s", h->gh.kind == GEN_HOOK_LSM ? "bpf_lsm_" : "",
+			 h->kfunc ? h->kfunc : "");
+		fid = btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC);
+		if (fid > 0)
+			t = btf__type_by_id(btf, btf__type_by_id(btf, (uint32_t)fid)->type);
+	}
+	if (!t || !btf_is_func_proto(t)) {
+		fail(x, -ENOENT, pos,
+		     "'%s' is not in the kernel's BTF: the types of its arguments are unknown", fn);
+		return false;
+	}
+	if (index + skip >= btf_vlen(t)) {
+		fail(x, -EINVAL, pos, "'%s' has %u arguments: there is no index %u", fn,
+		     btf_vlen(t) - skip, index);
+		return false;
+	}
+	*id = btf_params(t)[index + skip].type;
+	return true;
+}
+
+static void describe_end(const struct resolve_end *e, char *buf, size_t size)
+{
+	if (e->struct_name)
+		snprintf(buf, size, "%sstruct %s", e->is_ptr ? "a pointer to " : "",
+			 e->struct_name);
+	else if (e->is_scalar)
+		snprintf(buf, size, "an integer of %u bytes", e->size);
+	else if (e->is_char)
+		snprintf(buf, size, "characters");
+	else if (e->is_ptr)
+		snprintf(buf, size, "a pointer");
+	else
+		snprintf(buf, size, "an array");
+}
+
+/* Does what the path resolves to suit the argument's type? */
+static bool resolve_fits(struct cctx *x, const struct policy_pos *pos, const struct policy_arg *a,
+			 enum policy_arg_type type, struct gen_arg *g, const struct resolve_end *e)
+{
+	const char *want = object_struct(type);
+	char desc[128];
+	bool ok;
+
+	describe_end(e, desc, sizeof(desc));
+	if (g->type == GEN_ARG_CAP) {
+		/* an embedded kernel_cap_t or a pointer to one is read through; a u64 is the value */
+		ok = e->is_scalar ? e->size == 8 : e->is_ptr || e->struct_name;
+		if (e->is_scalar)
+			g->flags &= ~GEN_AF_DEREF;
+		else
+			g->flags |= GEN_AF_DEREF;
+	} else if (want) {
+		ok = e->is_void_ptr || (e->struct_name && streq(e->struct_name, want));
+	} else if (g->type == GEN_ARG_STRING || g->type == GEN_ARG_CHAR_BUF ||
+		   g->type == GEN_ARG_CHAR_IOVEC) {
+		ok = e->is_char || e->is_void_ptr || (e->is_ptr && !e->struct_name);
+	} else if (g->type == GEN_ARG_SOCKADDR) {
+		ok = e->is_ptr || e->struct_name;
+	} else {
+		ok = e->is_scalar || e->is_ptr;
+	}
+	if (!ok)
+		fail(x, -EINVAL, pos, "'%s' resolves to %s, which type '%s' cannot read%s%s",
+		     a->resolve, desc, policy_arg_type_name(type),
+		     want ? ": it reads a struct " : "", want ? want : "");
+	return ok;
+}
+
+/* resolve and btfType: the steps from the raw value to what the type's reader gets. */
+static bool compile_arg_resolve(struct cctx *x, const struct chook *h, const struct policy_arg *a,
+				enum policy_arg_type type, struct gen_arg *g, bool is_return)
+{
+	const struct policy_pos *rpos =
+		policy_node_pos(&a->node, a->resolve ? "resolve" : "btfType");
+	const struct btf *btf;
+	struct resolve_end end;
+	char why[256];
+	uint32_t id;
+
+	if (is_return) {
+		fail(x, -EOPNOTSUPP, rpos, "resolve is not supported on the return value");
+		return false;
+	}
+	if (a->btf_type_module) {
+		fail(x, -EOPNOTSUPP, policy_node_pos(&a->node, "btfTypeModule"),
+		     "btfTypeModule is not supported: btfType names a type of the kernel's own BTF");
+		return false;
+	}
+	if (h->gh.kind == GEN_HOOK_SYSCALL || h->gh.flags & GEN_HF_SYSCALL_WRAPPER) {
+		fail(x, -EINVAL, rpos,
+		     "resolve follows kernel pointers: the arguments of a syscall are user memory "
+		     "(hook a kernel function with syscall: false)");
+		return false;
+	}
+	if (h->gh.kind == GEN_HOOK_UPROBE || (h->gh.kind == GEN_HOOK_TRACEPOINT && !h->raw)) {
+		fail(x, -EOPNOTSUPP, rpos,
+		     "resolve needs the BTF of the hook's arguments: kprobes, fentries, lsmhooks "
+		     "and raw tracepoints have it, a %s does not",
+		     h->mechanism);
+		return false;
+	}
+	btf = kernel_btf(x, rpos);
+	if (!btf)
+		return false;
+	if (a->btf_type) {
+		int tid = btf__find_by_name_kind(btf, a->btf_type, BTF_KIND_STRUCT);
+
+		if (tid < 0)
+			tid = btf__find_by_name_kind(btf, a->btf_type, BTF_KIND_UNION);
+		if (tid < 0) {
+			fail(x, -EINVAL, policy_node_pos(&a->node, "btfType"),
+			     "the kernel has no struct or union '%s'", a->btf_type);
+			return false;
+		}
+		id = (uint32_t)tid;
+		if (!a->resolve)
+			return true;
+	} else if (!param_type(x, btf, h, a->index, rpos, &id)) {
+		return false;
+	}
+	if (compile_resolve(btf, id, a->resolve, &g->res, &end, why, sizeof(why)) < 0) {
+		fail(x, -EINVAL, rpos, "cannot resolve '%s': %s", a->resolve, why);
+		return false;
+	}
+	return resolve_fits(x, rpos, a, type, g, &end);
+}
 
 /*
  * Set up slot of the hook for policy argument a: how to read it. Returns false
@@ -334,6 +855,8 @@ static bool compile_arg(struct cctx *x, struct chook *h, const struct hook_src *
 		if (src->kind != GEN_HOOK_TRACEPOINT)
 			g->flags |= GEN_AF_DEREF;
 	}
+	if ((a->resolve || a->btf_type) && !compile_arg_resolve(x, h, a, type, g, is_return))
+		return false;
 	h->args[slot].type = type;
 	h->args[slot].label = a->label;
 	h->args[slot].present = true;
@@ -513,23 +1036,45 @@ static bool compile_arg_filter(struct cctx *x, struct chook *h, const struct pol
 	case POLICY_OP_SUBSTRING:
 	case POLICY_OP_SUBSTRING_IGN_CASE:
 	case POLICY_OP_CEL_EXPR:
-	case POLICY_OP_FILE_TYPE:
-	case POLICY_OP_NOT_FILE_TYPE:
-	case POLICY_OP_STATE:
-	case POLICY_OP_PROTOCOL:
 	case POLICY_OP_CAPABILITIES_GAINED:
 		fail(x, -EOPNOTSUPP, opos, "operator '%s' is not supported by this agent",
 		     policy_operator_name(pf->op));
 		return false;
+	case POLICY_OP_FILE_TYPE:
+	case POLICY_OP_NOT_FILE_TYPE:
+		/* the inode's mode is the header's value (see gen_arg_hdr) */
+		if (gt != GEN_ARG_FILE && gt != GEN_ARG_PATH && gt != GEN_ARG_DENTRY) {
+			fail(x, -EINVAL, opos, "operator '%s' applies to file, path and dentry",
+			     policy_operator_name(pf->op));
+			return false;
+		}
+		if (pf->nr_values > GEN_MAX_VALUES) {
+			fail(x, -EINVAL, &pf->values[GEN_MAX_VALUES].pos, "at most %d file types",
+			     GEN_MAX_VALUES);
+			return false;
+		}
+		f->kind = GEN_VK_NUM;
+		for (size_t i = 0; i < pf->nr_values; i++) {
+			struct policy_value v;
+
+			if (!value_for(x, type, pf->op, &pf->values[i], &v))
+				return false;
+			f->v[f->n++] = (int64_t)v.lo;
+		}
+		return true;
 	default:
 		break;
 	}
 
-	if (gt == GEN_ARG_SOCKADDR) {
+	if (gt == GEN_ARG_SOCKADDR || is_net_object(gt)) {
 		bool ports = pf->op == POLICY_OP_SPORT || pf->op == POLICY_OP_DPORT ||
 			     pf->op == POLICY_OP_NOT_SPORT || pf->op == POLICY_OP_NOT_DPORT;
 		bool addrs = pf->op == POLICY_OP_SADDR || pf->op == POLICY_OP_DADDR ||
 			     pf->op == POLICY_OP_NOT_SADDR || pf->op == POLICY_OP_NOT_DADDR;
+		/* sock, socket, skb: Family, Protocol and State are ranges like ports */
+		bool ranges = ports || (is_net_object(gt) && (pf->op == POLICY_OP_FAMILY ||
+							      pf->op == POLICY_OP_PROTOCOL ||
+							      pf->op == POLICY_OP_STATE));
 
 		f->kind = GEN_VK_ADDR;
 		if (pf->op == POLICY_OP_SPORT_PRIV || pf->op == POLICY_OP_NOT_SPORT_PRIV ||
@@ -544,7 +1089,12 @@ static bool compile_arg_filter(struct cctx *x, struct chook *h, const struct pol
 
 			if (!value_for(x, type, pf->op, &pf->values[i], &v))
 				return false;
-			if (pf->op == POLICY_OP_FAMILY) {
+			if (ranges) {
+				f->v[2 * f->n] = (int64_t)v.lo;
+				f->v[2 * f->n + 1] =
+					(int64_t)(v.kind == POLICY_VALUE_RANGE ? v.hi : v.lo);
+				f->n++;
+			} else if (pf->op == POLICY_OP_FAMILY) {
 				f->v[f->n++] = (int64_t)v.lo;
 			} else if (ports) {
 				f->v[2 * f->n] = (int64_t)v.lo;
@@ -573,8 +1123,8 @@ static bool compile_arg_filter(struct cctx *x, struct chook *h, const struct pol
 				}
 				r = set_add_addr6(set, v.addr, v.prefix_len);
 			} else {
-				fail(x, -EINVAL, opos, "operator '%s' does not apply to a sockaddr",
-				     policy_operator_name(pf->op));
+				fail(x, -EINVAL, opos, "operator '%s' does not apply to a %s",
+				     policy_operator_name(pf->op), policy_arg_type_name(type));
 				return false;
 			}
 		}
@@ -1601,6 +2151,8 @@ int compile_policy(const struct policy *p, struct sensor_generic *g,
 				      "the policy has no hooks");
 	if (!x.err)
 		follow_fd_semantics(x.c);
+	btf__free(x.btf);
+	x.btf = NULL;
 	if (x.err) {
 		cpolicy_free(x.c, g);
 		return x.err;

@@ -141,6 +141,27 @@ int compile_policy(const struct policy *p, struct sensor_generic *g,
 /* Release the ids and memory (does not touch the kernel: see policies.c). */
 struct cpolicy *cpolicy_free(struct cpolicy *c, struct sensor_generic *g);
 
+struct btf;
+
+/* What a resolve path ends at, for checking it against the argument's type. */
+struct resolve_end {
+	const char *struct_name; /* the struct or union the value points at or is the address of */
+	unsigned int size; /* a scalar's size in bytes (is_scalar) */
+	bool is_scalar; /* an integer or enum member: the value is its value */
+	bool is_ptr; /* a pointer member: the value is the pointer */
+	bool is_char; /* a char array (the value is its address) or a pointer to char */
+	bool is_void_ptr;
+};
+
+/*
+ * Turn path ("f_path.dentry", "cred.user_ns", "fds[3]") into the steps of a resolve,
+ * following members from type_id (a pointer to a struct or union, or with btfType the
+ * struct or union the value points to; modifiers and typedefs allowed) through btf. On success returns 0 and fills *out and *end. On
+ * failure returns -EINVAL with the reason in why (lower case, no period).
+ */
+int compile_resolve(const struct btf *btf, uint32_t type_id, const char *path,
+		    struct gen_resolve *out, struct resolve_end *end, char *why, size_t why_size);
+
 /* A tracepoint's record format from tracefs, for argument offsets and types. */
 struct tp_field {
 	char name[64];

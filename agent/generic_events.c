@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent/generic_events.h"
 #include "agent/observer.h"
@@ -259,58 +260,330 @@ static size_t stash(struct generic_events *ge, const void *p, size_t len)
 
 #define STASHED(ge, off) ((ge)->strings.buf + (off))
 
+struct decoded_userns {
+	Tetragon__UserNamespace un;
+	Google__Protobuf__Int32Value level;
+	Google__Protobuf__UInt32Value uid, gid;
+	Tetragon__Namespace ns;
+};
+
+struct decoded_cred {
+	Tetragon__ProcessCredentials pc;
+	Google__Protobuf__UInt32Value ids[8];
+	Tetragon__Capabilities caps;
+	Tetragon__CapabilitiesType capv[3][64];
+	Tetragon__SecureBitsType securebits[8];
+	struct decoded_userns ns;
+};
+
+struct decoded_module {
+	Tetragon__KernelModule m;
+	Google__Protobuf__BoolValue sig_ok;
+	Tetragon__TaintedBitsType tainted[64];
+};
+
+/*
+ * One argument of a record, decoded. The message the argument points at is in u;
+ * short strings live in the record itself (names, numbers, addresses), long ones
+ * (paths, buffers) in the string space.
+ */
 struct decoded {
 	Tetragon__KprobeArgument arg;
-	Tetragon__KprobeFile file;
-	Tetragon__KprobePath path;
-	Tetragon__KprobeLinuxBinprm binprm;
-	Tetragon__KprobeTruncatedBytes tbytes;
-	Tetragon__KprobeSockaddr sa;
-	Tetragon__KprobeCapability cap;
-	Google__Protobuf__Int32Value cap_value;
-	Tetragon__SyscallId sys;
-	Tetragon__KprobeCred cred;
-	Tetragon__CapabilitiesType caps[3][41];
+	union {
+		Tetragon__KprobeFile file;
+		Tetragon__KprobePath path;
+		Tetragon__KprobeLinuxBinprm binprm;
+		Tetragon__KprobeTruncatedBytes tbytes;
+		Tetragon__KprobeSockaddr sa;
+		struct {
+			Tetragon__KprobeCapability cap;
+			Google__Protobuf__Int32Value value;
+		} cap;
+		Tetragon__SyscallId sys;
+		Tetragon__KprobeSock sock;
+		Tetragon__KprobeSkb skb;
+		Tetragon__KprobeNetDev netdev;
+		Tetragon__KprobeBpfAttr bpf_attr;
+		Tetragon__KprobeBpfProg bpf_prog;
+		Tetragon__KprobeBpfMap bpf_map;
+		Tetragon__KprobePerfEvent perf;
+		struct decoded_cred cred;
+		struct decoded_userns userns;
+		struct decoded_module module;
+	} u;
+	char addr[2][INET6_ADDRSTRLEN];
+	char num[4][16]; /* names of values no table has: their numbers */
+	char name[GEN_KSYM_NAME + 1];
+	char perm[16];
 	/* offsets into the string space, resolved once it stops moving */
 	ssize_t s1, s2;
 };
 
-static const char *family_name(unsigned f)
+static const char *const families[] = {
+	[0] = "AF_UNSPEC",	[1] = "AF_UNIX",      [2] = "AF_INET",	    [3] = "AF_AX25",
+	[4] = "AF_IPX",		[5] = "AF_APPLETALK", [6] = "AF_NETROM",    [7] = "AF_BRIDGE",
+	[8] = "AF_ATMPVC",	[9] = "AF_X25",	      [10] = "AF_INET6",    [11] = "AF_ROSE",
+	[12] = "AF_DECnet",	[13] = "AF_NETBEUI",  [14] = "AF_SECURITY", [15] = "AF_KEY",
+	[16] = "AF_NETLINK",	[17] = "AF_PACKET",   [18] = "AF_ASH",	    [19] = "AF_ECONET",
+	[20] = "AF_ATMSVC",	[21] = "AF_RDS",      [22] = "AF_SNA",	    [23] = "AF_IRDA",
+	[24] = "AF_PPPOX",	[25] = "AF_WANPIPE",  [26] = "AF_LLC",	    [27] = "AF_IB",
+	[28] = "AF_MPLS",	[29] = "AF_CAN",      [30] = "AF_TIPC",	    [31] = "AF_BLUETOOTH",
+	[32] = "AF_IUCV",	[33] = "AF_RXRPC",    [34] = "AF_ISDN",	    [35] = "AF_PHONET",
+	[36] = "AF_IEEE802154", [37] = "AF_CAIF",     [38] = "AF_ALG",	    [39] = "AF_NFC",
+	[40] = "AF_VSOCK",	[41] = "AF_KCM",      [42] = "AF_QIPCRTR",  [43] = "AF_SMC",
+	[44] = "AF_XDP",	[45] = "AF_MCTP",
+};
+
+static const char *const sock_types[] = {
+	[1] = "SOCK_STREAM",	[2] = "SOCK_DGRAM", [3] = "SOCK_RAW",	  [4] = "SOCK_RDM",
+	[5] = "SOCK_SEQPACKET", [6] = "SOCK_DCCP",  [10] = "SOCK_PACKET",
+};
+
+static const char *const tcp_states[] = {
+	[1] = "TCP_ESTABLISHED",     [2] = "TCP_SYN_SENT",   [3] = "TCP_SYN_RECV",
+	[4] = "TCP_FIN_WAIT1",	     [5] = "TCP_FIN_WAIT2",  [6] = "TCP_TIME_WAIT",
+	[7] = "TCP_CLOSE",	     [8] = "TCP_CLOSE_WAIT", [9] = "TCP_LAST_ACK",
+	[10] = "TCP_LISTEN",	     [11] = "TCP_CLOSING",   [12] = "TCP_NEW_SYN_RECV",
+	[13] = "TCP_BOUND_INACTIVE",
+};
+
+static const char *const perf_types[] = {
+	"PERF_TYPE_HARDWARE", "PERF_TYPE_SOFTWARE",   "PERF_TYPE_TRACEPOINT", "PERF_TYPE_HW_CACHE",
+	"PERF_TYPE_RAW",      "PERF_TYPE_BREAKPOINT", "PERF_TYPE_MAX",
+};
+
+static const char *const map_types[] = {
+	"BPF_MAP_TYPE_UNSPEC",
+	"BPF_MAP_TYPE_HASH",
+	"BPF_MAP_TYPE_ARRAY",
+	"BPF_MAP_TYPE_PROG_ARRAY",
+	"BPF_MAP_TYPE_PERF_EVENT_ARRAY",
+	"BPF_MAP_TYPE_PERCPU_HASH",
+	"BPF_MAP_TYPE_PERCPU_ARRAY",
+	"BPF_MAP_TYPE_STACK_TRACE",
+	"BPF_MAP_TYPE_CGROUP_ARRAY",
+	"BPF_MAP_TYPE_LRU_HASH",
+	"BPF_MAP_TYPE_LRU_PERCPU_HASH",
+	"BPF_MAP_TYPE_LPM_TRIE",
+	"BPF_MAP_TYPE_ARRAY_OF_MAPS",
+	"BPF_MAP_TYPE_HASH_OF_MAPS",
+	"BPF_MAP_TYPE_DEVMAP",
+	"BPF_MAP_TYPE_SOCKMAP",
+	"BPF_MAP_TYPE_CPUMAP",
+	"BPF_MAP_TYPE_XSKMAP",
+	"BPF_MAP_TYPE_SOCKHASH",
+	"BPF_MAP_TYPE_CGROUP_STORAGE",
+	"BPF_MAP_TYPE_REUSEPORT_SOCKARRAY",
+	"BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE",
+	"BPF_MAP_TYPE_QUEUE",
+	"BPF_MAP_TYPE_STACK",
+	"BPF_MAP_TYPE_SK_STORAGE",
+	"BPF_MAP_TYPE_DEVMAP_HASH",
+	"BPF_MAP_TYPE_STRUCT_OPS",
+	"BPF_MAP_TYPE_RINGBUF",
+	"BPF_MAP_TYPE_INODE_STORAGE",
+	"BPF_MAP_TYPE_TASK_STORAGE",
+	"BPF_MAP_TYPE_BLOOM_FILTER",
+	"BPF_MAP_TYPE_USER_RINGBUF",
+	"BPF_MAP_TYPE_CGRP_STORAGE",
+	"BPF_MAP_TYPE_ARENA",
+};
+
+/* The name of v in table, or v as a number in buf (as Tetragon shows unknown values). */
+static const char *table_name(const char *const *table, size_t n, unsigned long v, char *buf,
+			      size_t size)
 {
-	switch (f) {
-	case 1:
-		return "AF_UNIX";
-	case 2:
-		return "AF_INET";
-	case 10:
-		return "AF_INET6";
-	default:
-		return "AF_UNSPEC";
-	}
+	if (v < n && table[v])
+		return table[v];
+	snprintf(buf, size, "%lu", v);
+	return buf;
 }
 
-static void cap_names(struct sbuf *sb, uint64_t mask)
-{
-	for (int i = 0; i <= 40; i++) {
-		const char *n;
+#define NAME_OF(table, v, buf) table_name(table, ARRAY_SIZE(table), v, buf, sizeof(buf))
 
-		if (!(mask & (1ull << i)))
-			continue;
-		n = policy_capability_name((unsigned)i);
-		if (sb->len)
-			sbuf_addc(sb, ' ');
-		sbuf_adds(sb, n ? n : "CAP_UNKNOWN");
+static const char *protocol_name(unsigned p, char *buf, size_t size)
+{
+	static const struct {
+		unsigned nr;
+		const char *name;
+	} protos[] = {
+		{ 0, "IPPROTO_IP" },	  { 1, "IPPROTO_ICMP" },       { 2, "IPPROTO_IGMP" },
+		{ 4, "IPPROTO_IPIP" },	  { 6, "IPPROTO_TCP" },	       { 8, "IPPROTO_EGP" },
+		{ 12, "IPPROTO_PUP" },	  { 17, "IPPROTO_UDP" },       { 22, "IPPROTO_IDP" },
+		{ 29, "IPPROTO_TP" },	  { 33, "IPPROTO_DCCP" },      { 41, "IPPROTO_IPV6" },
+		{ 46, "IPPROTO_RSVP" },	  { 47, "IPPROTO_GRE" },       { 50, "IPPROTO_ESP" },
+		{ 51, "IPPROTO_AH" },	  { 58, "IPPROTO_ICMPV6" },    { 92, "IPPROTO_MTP" },
+		{ 94, "IPPROTO_BEETPH" }, { 98, "IPPROTO_ENCAP" },     { 103, "IPPROTO_PIM" },
+		{ 108, "IPPROTO_COMP" },  { 132, "IPPROTO_SCTP" },     { 136, "IPPROTO_UDPLITE" },
+		{ 137, "IPPROTO_MPLS" },  { 143, "IPPROTO_ETHERNET" }, { 255, "IPPROTO_RAW" },
+		{ 262, "IPPROTO_MPTCP" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(protos); i++)
+		if (protos[i].nr == p)
+			return protos[i].name;
+	snprintf(buf, size, "%u", p);
+	return buf;
+}
+
+static const char *family_name(unsigned f)
+{
+	return f < ARRAY_SIZE(families) && families[f] ? families[f] : "AF_UNSPEC";
+}
+
+/* A name from one of the proto's enums (BPF program types), else the number. */
+static const char *enum_name(const ProtobufCEnumDescriptor *desc, int v, char *buf, size_t size)
+{
+	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(desc, v);
+
+	if (ev)
+		return ev->name;
+	snprintf(buf, size, "%d", v);
+	return buf;
+}
+
+/*
+ * ls -l's permission column of an inode's mode, as Tetragon shows it: "-rw-r--r--".
+ * A mode without a known file type (a negative dentry's 0) has no type letter.
+ */
+static void permission(uint32_t mode, char *buf)
+{
+	static const char rwx[] = "rwxrwxrwx";
+	char *p = buf;
+
+	switch (mode & S_IFMT) {
+	case S_IFBLK:
+		*p++ = 'b';
+		break;
+	case S_IFCHR:
+		*p++ = 'c';
+		break;
+	case S_IFDIR:
+		*p++ = 'd';
+		break;
+	case S_IFIFO:
+		*p++ = 'p';
+		break;
+	case S_IFLNK:
+		*p++ = 'l';
+		break;
+	case S_IFREG:
+		*p++ = '-';
+		break;
+	case S_IFSOCK:
+		*p++ = 's';
+		break;
 	}
+	for (int i = 0; i < 9; i++)
+		p[i] = mode & (0400 >> i) ? rwx[i] : '-';
+	/* set-user-ID, set-group-ID and sticky bits replace the x of their column */
+	if (mode & S_ISUID)
+		p[2] = mode & S_IXUSR ? 's' : 'S';
+	if (mode & S_ISGID)
+		p[5] = mode & S_IXGRP ? 's' : 'S';
+	if (mode & S_ISVTX)
+		p[8] = mode & S_IXOTH ? 't' : 'T';
+	p[9] = '\0';
 }
 
 static size_t cap_list(Tetragon__CapabilitiesType *out, uint64_t mask)
 {
 	size_t n = 0;
 
-	for (int i = 0; i <= 40; i++)
+	for (int i = 0; i < 64; i++)
 		if (mask & (1ull << i))
 			out[n++] = (Tetragon__CapabilitiesType)i;
 	return n;
+}
+
+/* NUL-terminated copy of a fixed-size string field of a record. */
+static char *fixed_str(char *dst, const char *src, size_t n)
+{
+	size_t len = strnlen(src, n);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return dst;
+}
+
+static void decode_userns(struct decoded_userns *u, const struct gen_userns_rec *r)
+{
+	tetragon__user_namespace__init(&u->un);
+	google__protobuf__int32_value__init(&u->level);
+	google__protobuf__uint32_value__init(&u->uid);
+	google__protobuf__uint32_value__init(&u->gid);
+	tetragon__namespace__init(&u->ns);
+	u->level.value = r->level;
+	u->uid.value = r->owner;
+	u->gid.value = r->group;
+	u->ns.inum = r->inum;
+	/* the initial user namespace is the host's */
+	u->ns.is_host = r->level == 0;
+	u->un.level = &u->level;
+	u->un.uid = &u->uid;
+	u->un.gid = &u->gid;
+	u->un.ns = &u->ns;
+}
+
+static void decode_cred(struct decoded_cred *c, const struct gen_cred_rec *r)
+{
+	Google__Protobuf__UInt32Value **ids[8] = { &c->pc.uid,	 &c->pc.gid,  &c->pc.euid,
+						   &c->pc.egid,	 &c->pc.suid, &c->pc.sgid,
+						   &c->pc.fsuid, &c->pc.fsgid };
+	const uint32_t vals[8] = { r->uid,  r->gid,  r->euid,  r->egid,
+				   r->suid, r->sgid, r->fsuid, r->fsgid };
+
+	tetragon__process_credentials__init(&c->pc);
+	for (int i = 0; i < 8; i++) {
+		google__protobuf__uint32_value__init(&c->ids[i]);
+		c->ids[i].value = vals[i];
+		*ids[i] = &c->ids[i];
+	}
+	for (int i = 0; i < 8; i++)
+		if (r->securebits & (1u << i))
+			c->securebits[c->pc.n_securebits++] = (Tetragon__SecureBitsType)(1u << i);
+	c->pc.securebits = c->securebits;
+	tetragon__capabilities__init(&c->caps);
+	c->caps.permitted = c->capv[0];
+	c->caps.n_permitted = cap_list(c->capv[0], r->cap_permitted);
+	c->caps.effective = c->capv[1];
+	c->caps.n_effective = cap_list(c->capv[1], r->cap_effective);
+	c->caps.inheritable = c->capv[2];
+	c->caps.n_inheritable = cap_list(c->capv[2], r->cap_inheritable);
+	c->pc.caps = &c->caps;
+	decode_userns(&c->ns, &r->user_ns);
+	c->pc.user_ns = &c->ns.un;
+}
+
+/* sock, socket and skb: the addresses of the tuple as text. */
+static void decode_tuple(struct decoded *d, const struct gen_net_tuple *t)
+{
+	int af = t->family == 10 ? AF_INET6 : AF_INET;
+
+	if (t->family == 2 || t->family == 10) {
+		inet_ntop(af, t->saddr, d->addr[0], sizeof(d->addr[0]));
+		inet_ntop(af, t->daddr, d->addr[1], sizeof(d->addr[1]));
+	}
+}
+
+static void decode_module(struct decoded *d, const struct gen_module_rec *r)
+{
+	struct decoded_module *m = &d->u.module;
+
+	tetragon__kernel_module__init(&m->m);
+	m->m.name = fixed_str(d->name, r->name, sizeof(r->name));
+	if (r->sig_ok != GEN_SIG_UNKNOWN) {
+		google__protobuf__bool_value__init(&m->sig_ok);
+		m->sig_ok.value = r->sig_ok == GEN_SIG_OK;
+		m->m.signature_ok = &m->sig_ok;
+	}
+	/* the module taint bits the proto names (TAINT_PROPRIETARY_MODULE is bit 0...) */
+	for (int i = 0; i < 64; i++)
+		if (r->taints & (1ull << i) && i < 31 &&
+		    protobuf_c_enum_descriptor_get_value(&tetragon__tainted_bits_type__descriptor,
+							 1 << i))
+			m->tainted[m->m.n_tainted++] = (Tetragon__TaintedBitsType)(1 << i);
+	m->m.tainted = m->tainted;
 }
 
 /*
@@ -322,10 +595,13 @@ static void decode_arg(struct generic_events *ge, enum policy_arg_type type,
 {
 	Tetragon__KprobeArgument *a = &d->arg;
 	bool trunc = hd->flags & GEN_DF_TRUNCATED;
+	bool err = hd->flags & GEN_DF_ERROR;
 	uint64_t v = hd->value;
 
 	tetragon__kprobe_argument__init(a);
 	d->s1 = d->s2 = -1;
+	d->addr[0][0] = d->addr[1][0] = '\0';
+	d->name[0] = d->perm[0] = '\0';
 	switch (type) {
 	case POLICY_ARG_INT8:
 	case POLICY_ARG_INT16:
@@ -349,20 +625,20 @@ static void decode_arg(struct generic_events *ge, enum policy_arg_type type,
 		a->size_arg = v;
 		break;
 	case POLICY_ARG_CAPABILITY:
-		tetragon__kprobe_capability__init(&d->cap);
-		google__protobuf__int32_value__init(&d->cap_value);
-		d->cap_value.value = (int32_t)v;
-		d->cap.value = &d->cap_value;
-		d->cap.name = (char *)(policy_capability_name((unsigned)v) ?: "");
+		tetragon__kprobe_capability__init(&d->u.cap.cap);
+		google__protobuf__int32_value__init(&d->u.cap.value);
+		d->u.cap.value.value = (int32_t)v;
+		d->u.cap.cap.value = &d->u.cap.value;
+		d->u.cap.cap.name = (char *)(policy_capability_name((unsigned)v) ?: "");
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_CAPABILITY_ARG;
-		a->capability_arg = &d->cap;
+		a->capability_arg = &d->u.cap.cap;
 		break;
 	case POLICY_ARG_SYSCALL64:
-		tetragon__syscall_id__init(&d->sys);
-		d->sys.id = (uint32_t)v;
-		d->sys.abi = (char *)syscall_abi();
+		tetragon__syscall_id__init(&d->u.sys);
+		d->u.sys.id = (uint32_t)v;
+		d->u.sys.abi = (char *)syscall_abi();
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SYSCALL_ID;
-		a->syscall_id = &d->sys;
+		a->syscall_id = &d->u.sys;
 		break;
 	case POLICY_ARG_BPF_CMD:
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_BPF_CMD_ARG;
@@ -378,10 +654,10 @@ static void decode_arg(struct generic_events *ge, enum policy_arg_type type,
 	case POLICY_ARG_CONST_BUF:
 	case POLICY_ARG_CHAR_IOVEC:
 		if (trunc) {
-			tetragon__kprobe_truncated_bytes__init(&d->tbytes);
-			d->tbytes.orig_size = hd->orig_len;
+			tetragon__kprobe_truncated_bytes__init(&d->u.tbytes);
+			d->u.tbytes.orig_size = hd->orig_len;
 			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_TRUNCATED_BYTES_ARG;
-			a->truncated_bytes_arg = &d->tbytes;
+			a->truncated_bytes_arg = &d->u.tbytes;
 		} else {
 			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_BYTES_ARG;
 		}
@@ -390,85 +666,241 @@ static void decode_arg(struct generic_events *ge, enum policy_arg_type type,
 		break;
 	case POLICY_ARG_FD:
 	case POLICY_ARG_FILE:
-		tetragon__kprobe_file__init(&d->file);
+	case POLICY_ARG_KIOCB:
+		tetragon__kprobe_file__init(&d->u.file);
+		if (type != POLICY_ARG_FD && !err) {
+			permission((uint32_t)v, d->perm);
+			d->u.file.permission = d->perm;
+		}
+		if (trunc)
+			d->u.file.flags = "unresolvedPathComponents";
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG;
-		a->file_arg = &d->file;
+		a->file_arg = &d->u.file;
 		d->s1 = (ssize_t)stash(ge, data, hd->len);
 		break;
 	case POLICY_ARG_PATH:
-		tetragon__kprobe_path__init(&d->path);
+	case POLICY_ARG_DENTRY:
+		tetragon__kprobe_path__init(&d->u.path);
+		if (!err) {
+			permission((uint32_t)v, d->perm);
+			d->u.path.permission = d->perm;
+		}
+		if (trunc)
+			d->u.path.flags = "unresolvedPathComponents";
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_PATH_ARG;
-		a->path_arg = &d->path;
+		a->path_arg = &d->u.path;
 		d->s1 = (ssize_t)stash(ge, data, hd->len);
 		break;
 	case POLICY_ARG_LINUX_BINPRM:
-		tetragon__kprobe_linux_binprm__init(&d->binprm);
+		tetragon__kprobe_linux_binprm__init(&d->u.binprm);
+		if (!err) {
+			permission((uint32_t)v, d->perm);
+			d->u.binprm.permission = d->perm;
+		}
+		if (trunc)
+			d->u.binprm.flags = "unresolvedPathComponents";
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_LINUX_BINPRM_ARG;
-		a->linux_binprm_arg = &d->binprm;
+		a->linux_binprm_arg = &d->u.binprm;
 		d->s1 = (ssize_t)stash(ge, data, hd->len);
 		break;
 	case POLICY_ARG_SOCKADDR: {
-		char addr[INET6_ADDRSTRLEN] = "";
 		uint16_t family = hd->len >= 2 ? *(const uint16_t *)data : 0;
 
-		tetragon__kprobe_sockaddr__init(&d->sa);
-		d->sa.family = (char *)family_name(family);
+		tetragon__kprobe_sockaddr__init(&d->u.sa);
+		d->u.sa.family = (char *)family_name(family);
 		if (family == 2 && hd->len >= 8) {
-			inet_ntop(AF_INET, data + 4, addr, sizeof(addr));
-			d->sa.port = ntohs(*(const uint16_t *)(data + 2));
+			inet_ntop(AF_INET, data + 4, d->addr[0], sizeof(d->addr[0]));
+			d->u.sa.port = ntohs(*(const uint16_t *)(data + 2));
 		} else if (family == 10 && hd->len >= 24) {
-			inet_ntop(AF_INET6, data + 8, addr, sizeof(addr));
-			d->sa.port = ntohs(*(const uint16_t *)(data + 2));
+			inet_ntop(AF_INET6, data + 8, d->addr[0], sizeof(d->addr[0]));
+			d->u.sa.port = ntohs(*(const uint16_t *)(data + 2));
 		} else if (family == 1 && hd->len > 2) {
-			snprintf(addr, sizeof(addr), "%.*s",
-				 (int)strnlen((const char *)data + 2, hd->len - 2),
-				 (const char *)data + 2);
+			/* a path: into the string space, it can be longer than an address */
+			d->s1 = (ssize_t)stash(ge, data + 2,
+					       strnlen((const char *)data + 2, hd->len - 2));
 		}
-		d->s1 = (ssize_t)stash(ge, addr, strlen(addr));
+		if (d->s1 < 0)
+			d->u.sa.addr = d->addr[0];
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SOCKADDR_ARG;
-		a->sockaddr_arg = &d->sa;
+		a->sockaddr_arg = &d->u.sa;
 		break;
 	}
 	case POLICY_ARG_KERNEL_CAP_T:
 	case POLICY_ARG_CAP_INHERITABLE:
 	case POLICY_ARG_CAP_PERMITTED:
-	case POLICY_ARG_CAP_EFFECTIVE: {
-		struct sbuf sb;
+	case POLICY_ARG_CAP_EFFECTIVE:
+		/* Tetragon shows capability sets as 16 hex digits */
+		snprintf(d->name, sizeof(d->name), "%016llx", (unsigned long long)v);
+		if (type == POLICY_ARG_KERNEL_CAP_T) {
+			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_KERNEL_CAP_T_ARG;
+			a->kernel_cap_t_arg = d->name;
+		} else if (type == POLICY_ARG_CAP_INHERITABLE) {
+			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_CAP_INHERITABLE_ARG;
+			a->cap_inheritable_arg = d->name;
+		} else if (type == POLICY_ARG_CAP_PERMITTED) {
+			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_CAP_PERMITTED_ARG;
+			a->cap_permitted_arg = d->name;
+		} else {
+			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_CAP_EFFECTIVE_ARG;
+			a->cap_effective_arg = d->name;
+		}
+		break;
+	case POLICY_ARG_CRED:
+		if (hd->len >= sizeof(struct gen_cred_rec)) {
+			decode_cred(&d->u.cred, (const struct gen_cred_rec *)data);
+		} else {
+			tetragon__process_credentials__init(&d->u.cred.pc);
+		}
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_PROCESS_CREDENTIALS_ARG;
+		a->process_credentials_arg = &d->u.cred.pc;
+		break;
+	case POLICY_ARG_USER_NAMESPACE: {
+		struct gen_userns_rec none = { 0 };
 
-		sbuf_init(&sb);
-		cap_names(&sb, v);
-		d->s1 = (ssize_t)stash(ge, sb.buf ? sb.buf : "", sb.len);
-		sbuf_free(&sb);
-		a->arg_case = type == POLICY_ARG_KERNEL_CAP_T ?
-				      TETRAGON__KPROBE_ARGUMENT__ARG_KERNEL_CAP_T_ARG :
-			      type == POLICY_ARG_CAP_INHERITABLE ?
-				      TETRAGON__KPROBE_ARGUMENT__ARG_CAP_INHERITABLE_ARG :
-			      type == POLICY_ARG_CAP_PERMITTED ?
-				      TETRAGON__KPROBE_ARGUMENT__ARG_CAP_PERMITTED_ARG :
-				      TETRAGON__KPROBE_ARGUMENT__ARG_CAP_EFFECTIVE_ARG;
+		decode_userns(&d->u.userns, hd->len >= sizeof(struct gen_userns_rec) ?
+						    (const struct gen_userns_rec *)data :
+						    &none);
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_USER_NS_ARG;
+		a->user_ns_arg = &d->u.userns.un;
 		break;
 	}
-	case POLICY_ARG_CRED:
-		tetragon__kprobe_cred__init(&d->cred);
-		if (hd->len >= 24) {
-			const uint64_t *c = (const uint64_t *)data;
+	case POLICY_ARG_SOCK:
+	case POLICY_ARG_SOCKET: {
+		Tetragon__KprobeSock *s = &d->u.sock;
 
-			d->cred.permitted = d->caps[0];
-			d->cred.n_permitted = cap_list(d->caps[0], c[0]);
-			d->cred.effective = d->caps[1];
-			d->cred.n_effective = cap_list(d->caps[1], c[1]);
-			d->cred.inheritable = d->caps[2];
-			d->cred.n_inheritable = cap_list(d->caps[2], c[2]);
+		tetragon__kprobe_sock__init(s);
+		if (hd->len >= sizeof(struct gen_sock_rec)) {
+			const struct gen_sock_rec *r = (const struct gen_sock_rec *)data;
+
+			decode_tuple(d, &r->t);
+			s->family = (char *)NAME_OF(families, r->t.family, d->num[0]);
+			s->type = (char *)NAME_OF(sock_types, r->type, d->num[1]);
+			s->protocol =
+				(char *)protocol_name(r->t.protocol, d->num[2], sizeof(d->num[2]));
+			s->state = (char *)NAME_OF(tcp_states, r->t.state, d->num[3]);
+			s->mark = r->mark;
+			s->priority = r->priority;
+			s->saddr = d->addr[0];
+			s->daddr = d->addr[1];
+			s->sport = r->t.sport;
+			s->dport = r->t.dport;
+			s->cookie = r->cookie;
 		}
-		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_CRED_ARG;
-		a->cred_arg = &d->cred;
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SOCK_ARG;
+		a->sock_arg = s;
+		break;
+	}
+	case POLICY_ARG_SKB: {
+		Tetragon__KprobeSkb *s = &d->u.skb;
+
+		tetragon__kprobe_skb__init(s);
+		if (hd->len >= sizeof(struct gen_skb_rec)) {
+			const struct gen_skb_rec *r = (const struct gen_skb_rec *)data;
+
+			decode_tuple(d, &r->t);
+			s->hash = r->hash;
+			s->len = r->len;
+			s->priority = r->priority;
+			s->mark = r->mark;
+			s->saddr = d->addr[0];
+			s->daddr = d->addr[1];
+			s->sport = r->t.sport;
+			s->dport = r->t.dport;
+			s->proto = r->t.protocol;
+			s->protocol =
+				(char *)protocol_name(r->t.protocol, d->num[0], sizeof(d->num[0]));
+			s->sec_path_len = r->sec_path_len;
+			s->sec_path_olen = r->sec_path_olen;
+			s->family = r->t.family ?
+					    (char *)NAME_OF(families, r->t.family, d->num[1]) :
+					    "";
+		}
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SKB_ARG;
+		a->skb_arg = s;
+		break;
+	}
+	case POLICY_ARG_NET_DEVICE:
+		tetragon__kprobe_net_dev__init(&d->u.netdev);
+		d->u.netdev.name = fixed_str(d->name, (const char *)data,
+					     MIN(hd->len, (uint32_t)GEN_KSYM_NAME));
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_NET_DEV_ARG;
+		a->net_dev_arg = &d->u.netdev;
+		break;
+	case POLICY_ARG_BPF_ATTR:
+	case POLICY_ARG_BPF_PROG: {
+		const struct gen_bpf_prog_rec *r = (const struct gen_bpf_prog_rec *)data;
+		bool ok = hd->len >= sizeof(*r);
+		const char *pt = ok ? enum_name(&tetragon__bpf_program_type__descriptor,
+						(int)r->prog_type, d->num[0], sizeof(d->num[0])) :
+				      "";
+		char *name = ok ? fixed_str(d->name, r->name, sizeof(r->name)) : "";
+
+		if (type == POLICY_ARG_BPF_ATTR) {
+			tetragon__kprobe_bpf_attr__init(&d->u.bpf_attr);
+			d->u.bpf_attr.progtype = (char *)pt;
+			d->u.bpf_attr.insncnt = ok ? r->insn_cnt : 0;
+			d->u.bpf_attr.progname = name;
+			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_BPF_ATTR_ARG;
+			a->bpf_attr_arg = &d->u.bpf_attr;
+		} else {
+			tetragon__kprobe_bpf_prog__init(&d->u.bpf_prog);
+			d->u.bpf_prog.progtype = (char *)pt;
+			d->u.bpf_prog.insncnt = ok ? r->insn_cnt : 0;
+			d->u.bpf_prog.progname = name;
+			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_BPF_PROG_ARG;
+			a->bpf_prog_arg = &d->u.bpf_prog;
+		}
+		break;
+	}
+	case POLICY_ARG_BPF_MAP: {
+		Tetragon__KprobeBpfMap *m = &d->u.bpf_map;
+
+		tetragon__kprobe_bpf_map__init(m);
+		if (hd->len >= sizeof(struct gen_bpf_map_rec)) {
+			const struct gen_bpf_map_rec *r = (const struct gen_bpf_map_rec *)data;
+
+			m->maptype = (char *)NAME_OF(map_types, r->map_type, d->num[0]);
+			m->keysize = r->key_size;
+			m->valuesize = r->value_size;
+			m->maxentries = r->max_entries;
+			m->mapname = fixed_str(d->name, r->name, sizeof(r->name));
+		}
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_BPF_MAP_ARG;
+		a->bpf_map_arg = m;
+		break;
+	}
+	case POLICY_ARG_PERF_EVENT: {
+		Tetragon__KprobePerfEvent *p = &d->u.perf;
+
+		tetragon__kprobe_perf_event__init(p);
+		if (hd->len >= sizeof(struct gen_perf_event_rec)) {
+			const struct gen_perf_event_rec *r =
+				(const struct gen_perf_event_rec *)data;
+
+			p->kprobefunc = fixed_str(d->name, r->func, sizeof(r->func));
+			p->type = (char *)NAME_OF(perf_types, r->type, d->num[0]);
+			p->config = r->config;
+			p->probeoffset = r->probe_offset;
+		}
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_PERF_EVENT_ARG;
+		a->perf_event_arg = p;
+		break;
+	}
+	case POLICY_ARG_MODULE:
+	case POLICY_ARG_LOAD_INFO:
+		if (hd->len >= sizeof(struct gen_module_rec))
+			decode_module(d, (const struct gen_module_rec *)data);
+		else
+			tetragon__kernel_module__init(&d->u.module.m);
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_MODULE_ARG;
+		a->module_arg = &d->u.module.m;
 		break;
 	default:
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SIZE_ARG;
 		a->size_arg = v;
 		break;
 	}
-	if (hd->flags & GEN_DF_ERROR && d->s1 < 0)
+	if (err && d->s1 < 0 && a->arg_case != TETRAGON__KPROBE_ARGUMENT__ARG_SOCKADDR_ARG)
 		d->s1 = (ssize_t)stash(ge, "", 0);
 }
 
@@ -489,32 +921,20 @@ static void fixup(struct generic_events *ge, struct decoded *d)
 		a->bytes_arg.len = (size_t)d->s2;
 		break;
 	case TETRAGON__KPROBE_ARGUMENT__ARG_TRUNCATED_BYTES_ARG:
-		d->tbytes.bytes_arg.data = (uint8_t *)s;
-		d->tbytes.bytes_arg.len = (size_t)d->s2;
+		d->u.tbytes.bytes_arg.data = (uint8_t *)s;
+		d->u.tbytes.bytes_arg.len = (size_t)d->s2;
 		break;
 	case TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG:
-		d->file.path = s;
+		d->u.file.path = s;
 		break;
 	case TETRAGON__KPROBE_ARGUMENT__ARG_PATH_ARG:
-		d->path.path = s;
+		d->u.path.path = s;
 		break;
 	case TETRAGON__KPROBE_ARGUMENT__ARG_LINUX_BINPRM_ARG:
-		d->binprm.path = s;
+		d->u.binprm.path = s;
 		break;
 	case TETRAGON__KPROBE_ARGUMENT__ARG_SOCKADDR_ARG:
-		d->sa.addr = s;
-		break;
-	case TETRAGON__KPROBE_ARGUMENT__ARG_KERNEL_CAP_T_ARG:
-		a->kernel_cap_t_arg = s;
-		break;
-	case TETRAGON__KPROBE_ARGUMENT__ARG_CAP_INHERITABLE_ARG:
-		a->cap_inheritable_arg = s;
-		break;
-	case TETRAGON__KPROBE_ARGUMENT__ARG_CAP_PERMITTED_ARG:
-		a->cap_permitted_arg = s;
-		break;
-	case TETRAGON__KPROBE_ARGUMENT__ARG_CAP_EFFECTIVE_ARG:
-		a->cap_effective_arg = s;
+		d->u.sa.addr = s;
 		break;
 	default:
 		break;

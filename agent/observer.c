@@ -10,9 +10,16 @@
 #define OBSERVER_TYPES 16
 /* Records handled per loop turn before other handles get their chance. */
 #define OBSERVER_BUDGET 4096
+/*
+ * The programs wake the agent only when RB_WAKEUP_BYTES are waiting: what
+ * trickles in below that is read on this period (the events' delay at most).
+ */
+#define OBSERVER_DRAIN_MS 10
 
 struct observer {
 	uv_poll_t poll;
+	uv_timer_t drain;
+	int open_handles;
 	struct ring_buffer *rb;
 	struct {
 		observer_handler_t fn;
@@ -39,13 +46,21 @@ static int on_sample(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static void on_readable(uv_poll_t *p, int status, int events)
+static void consume(struct observer *o)
 {
-	struct observer *o = p->data;
-
 	o->budget = OBSERVER_BUDGET;
 	ring_buffer__consume(o->rb);
 	o->budget = 0;
+}
+
+static void on_readable(uv_poll_t *p, int status, int events)
+{
+	consume(p->data);
+}
+
+static void on_drain(uv_timer_t *t)
+{
+	consume(t->data);
 }
 
 int observer_new(uv_loop_t *loop, int fd, struct observer **ret)
@@ -69,6 +84,9 @@ int observer_new(uv_loop_t *loop, int fd, struct observer **ret)
 		return r;
 	}
 	o->poll.data = o;
+	uv_timer_init(loop, &o->drain);
+	o->drain.data = o;
+	o->open_handles = 2;
 	*ret = o;
 	return 0;
 }
@@ -84,7 +102,11 @@ int observer_set_handler(struct observer *o, unsigned type, observer_handler_t f
 
 int observer_start(struct observer *o)
 {
-	return uv_poll_start(&o->poll, UV_READABLE, on_readable);
+	int r = uv_poll_start(&o->poll, UV_READABLE, on_readable);
+
+	if (r == 0)
+		r = uv_timer_start(&o->drain, on_drain, OBSERVER_DRAIN_MS, OBSERVER_DRAIN_MS);
+	return r;
 }
 
 int observer_drain(struct observer *o)
@@ -105,6 +127,8 @@ static void observer_closed(uv_handle_t *h)
 {
 	struct observer *o = h->data;
 
+	if (--o->open_handles > 0)
+		return;
 	ring_buffer__free(o->rb);
 	free(o);
 }
@@ -114,5 +138,7 @@ void observer_free(struct observer *o)
 	if (!o)
 		return;
 	uv_poll_stop(&o->poll);
+	uv_timer_stop(&o->drain);
 	uv_close((uv_handle_t *)&o->poll, observer_closed);
+	uv_close((uv_handle_t *)&o->drain, observer_closed);
 }

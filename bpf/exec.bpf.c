@@ -316,7 +316,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	ev->hdr.size = size;
 	if (size > sizeof(struct exec_event) + DATA_SIZE)
 		return 0;
-	if (bpf_ringbuf_output(&events, ev, size, 0))
+	if (bpf_ringbuf_output(&events, ev, size, rb_wakeup_flags(&events)))
 		count_error(&errors, ERR_RINGBUF_FULL);
 	return 0;
 }
@@ -355,7 +355,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 		if (bpf_map_update_elem(&proc_info, &ev.pid, npi, BPF_ANY))
 			count_error(&errors, ERR_MAP_FULL);
 	}
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_wakeup_flags(&events)))
 		count_error(&errors, ERR_RINGBUF_FULL);
 	return 0;
 }
@@ -385,7 +385,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		ev.exit_code = BPF_CORE_READ(task, exit_code);
 	ev.pad = 0;
 	bpf_map_delete_elem(&proc_info, &ev.pid);
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_wakeup_flags(&events)))
 		count_error(&errors, ERR_RINGBUF_FULL);
 	return 0;
 }

@@ -23,6 +23,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET6 10
 #define AF_UNIX 1
 #endif
+#ifndef IFNAMSIZ
+#define IFNAMSIZ 16
+#endif
+#define S_IFMT_BITS 0170000
 
 /* Shared with the process sensor: the agent hands over its maps' fds before load. */
 struct {
@@ -211,6 +215,7 @@ struct gen_state {
 
 struct gen_aux {
 	struct path_buf path;
+	struct path dpath; /* a dentry's path: no mount */
 	char zero[STR_BUCKET_LARGE]; /* never written: a source of zeroes */
 	struct str_key_large key;
 	struct lpm_key lpm;
@@ -410,6 +415,39 @@ static __always_inline __u32 put_path(struct gen_aux *aux, struct gen_arg_hdr *h
 	return n;
 }
 
+/*
+ * file, path, dentry, linux_binprm and kiocb (and the file an fd names): the path
+ * as data and, but for fd, the inode's mode as the header's value. A dentry has no
+ * mount: its path ends at the root of its file system.
+ */
+static __noinline __u32 read_file_arg(struct gen_aux *aux, struct gen_arg_hdr *hd, __u32 max,
+				      __u64 v, __u8 type)
+{
+	__u8 *dst = (__u8 *)(hd + 1);
+	const struct path *p;
+
+	if (type == GEN_ARG_LINUX_BINPRM)
+		v = (__u64)BPF_CORE_READ((struct linux_binprm *)v, file);
+	else if (type == GEN_ARG_KIOCB)
+		v = (__u64)BPF_CORE_READ((struct kiocb *)v, ki_filp);
+	if (!v) {
+		hd->flags |= GEN_DF_ERROR;
+		return 0;
+	}
+	if (type == GEN_ARG_PATH) {
+		p = (const struct path *)v;
+	} else if (type == GEN_ARG_DENTRY) {
+		aux->dpath.mnt = NULL;
+		aux->dpath.dentry = (struct dentry *)v;
+		p = &aux->dpath;
+	} else {
+		p = &((struct file *)v)->f_path;
+	}
+	if (type != GEN_ARG_FD)
+		hd->value = BPF_CORE_READ(p, dentry, d_inode, i_mode);
+	return put_path(aux, hd, dst, max, p);
+}
+
 static __always_inline __u32 read_fd(struct gen_aux *aux, struct gen_state *st,
 				     struct gen_arg_hdr *hd, __u8 *dst, __u32 max, __u64 fd,
 				     bool followed_only)
@@ -443,7 +481,7 @@ static __always_inline __u32 read_fd(struct gen_aux *aux, struct gen_state *st,
 		hd->flags |= GEN_DF_ERROR;
 		return 0;
 	}
-	return put_path(aux, hd, dst, max, &f->f_path);
+	return read_file_arg(aux, hd, max, (__u64)f, GEN_ARG_FD);
 }
 
 /* struct sockaddr as bytes: family, then what the agent and the selectors decode. */
@@ -471,9 +509,9 @@ static __always_inline __u32 read_sockaddr(struct gen_arg_hdr *hd, __u8 *dst, __
 	return n;
 }
 
-static __always_inline __u32 read_iovec(struct gen_arg_hdr *hd, __u8 *dst, __u32 max, __u64 iov,
-					__u64 cnt)
+static __noinline __u32 read_iovec(struct gen_arg_hdr *hd, __u32 max, __u64 iov, __u64 cnt)
 {
+	__u8 *dst = (__u8 *)(hd + 1);
 	__u32 done = 0;
 	__u64 total = 0;
 
@@ -508,8 +546,342 @@ static __always_inline __u32 read_iovec(struct gen_arg_hdr *hd, __u8 *dst, __u32
 }
 
 /*
+ * kernel_cap_t was a u32[2] and is a u64 since 6.3 (commit f122a08b197d): 8 bytes
+ * either way, and on little-endian machines the same bits.
+ */
+#define CRED_CAPS(c, field)                                                \
+	({                                                                 \
+		__u64 _caps = 0;                                           \
+		bpf_probe_read_kernel(&_caps, sizeof(_caps), &(c)->field); \
+		_caps;                                                     \
+	})
+
+static __always_inline void read_userns(struct gen_userns_rec *u, const struct user_namespace *ns)
+{
+	u->level = BPF_CORE_READ(ns, level);
+	u->owner = BPF_CORE_READ(ns, owner.val);
+	u->group = BPF_CORE_READ(ns, group.val);
+	u->inum = BPF_CORE_READ(ns, ns.inum);
+}
+
+/* cred: ids, securebits, capabilities and the user namespace; user_namespace alone. */
+static __noinline __u32 read_cred(struct gen_arg_hdr *hd, __u32 max, __u64 v, __u8 type)
+{
+	struct gen_cred_rec *r = (struct gen_cred_rec *)(hd + 1);
+	const struct cred *c = (const struct cred *)v;
+
+	if (!v || max < sizeof(*r)) {
+		hd->flags |= GEN_DF_ERROR;
+		return 0;
+	}
+	if (type == GEN_ARG_USER_NS) {
+		read_userns((struct gen_userns_rec *)r, (const struct user_namespace *)v);
+		return sizeof(struct gen_userns_rec);
+	}
+	r->cap_permitted = CRED_CAPS(c, cap_permitted);
+	r->cap_effective = CRED_CAPS(c, cap_effective);
+	r->cap_inheritable = CRED_CAPS(c, cap_inheritable);
+	r->uid = BPF_CORE_READ(c, uid.val);
+	r->gid = BPF_CORE_READ(c, gid.val);
+	r->suid = BPF_CORE_READ(c, suid.val);
+	r->sgid = BPF_CORE_READ(c, sgid.val);
+	r->euid = BPF_CORE_READ(c, euid.val);
+	r->egid = BPF_CORE_READ(c, egid.val);
+	r->fsuid = BPF_CORE_READ(c, fsuid.val);
+	r->fsgid = BPF_CORE_READ(c, fsgid.val);
+	r->securebits = BPF_CORE_READ(c, securebits);
+	r->pad = 0;
+	read_userns(&r->user_ns, BPF_CORE_READ(c, user_ns));
+	return sizeof(*r);
+}
+
+/* sock, and socket (its sock). */
+static __noinline __u32 read_sock(struct gen_arg_hdr *hd, __u32 max, __u64 v, __u8 type)
+{
+	struct gen_sock_rec *r = (struct gen_sock_rec *)(hd + 1);
+	struct sock *sk;
+
+	if (type == GEN_ARG_SOCKET && v)
+		v = (__u64)BPF_CORE_READ((struct socket *)v, sk);
+	sk = (struct sock *)v;
+	if (!sk || max < sizeof(*r)) {
+		hd->flags |= GEN_DF_ERROR;
+		return 0;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	r->cookie = v;
+	r->t.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	r->t.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	r->t.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	r->t.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	/* bitfields before 5.6 (commit bf9765145b85): read them as such wherever they are */
+	r->t.protocol = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+	r->type = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_type);
+	r->mark = BPF_CORE_READ(sk, sk_mark);
+	r->priority = BPF_CORE_READ(sk, sk_priority);
+	if (r->t.family == AF_INET) {
+		bpf_probe_read_kernel(r->t.saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_probe_read_kernel(r->t.daddr, 4, &sk->__sk_common.skc_daddr);
+	} else if (r->t.family == AF_INET6 &&
+		   bpf_core_field_exists(sk->__sk_common.skc_v6_rcv_saddr)) {
+		bpf_probe_read_kernel(r->t.saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_probe_read_kernel(r->t.daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+	return sizeof(*r);
+}
+
+/* Kernels without CONFIG_XFRM (or skb extensions) lack these: local definitions for CO-RE. */
+struct sec_path___gen {
+	int len;
+	int olen;
+} __attribute__((preserve_access_index));
+
+struct sk_buff___ext {
+	__u8 active_extensions;
+	struct skb_ext *extensions;
+} __attribute__((preserve_access_index));
+
+enum skb_ext_id___gen {
+	SKB_EXT_SEC_PATH___gen = 1,
+};
+
+#define IPV6_EXT_HDRS 4
+
+/*
+ * skb: what the packet's IP header and ports say, read from its network header
+ * (IPv6 extension headers skipped, up to IPV6_EXT_HDRS), with the skb's own fields.
+ */
+static __noinline __u32 read_skb(struct gen_arg_hdr *hd, __u32 max, __u64 v)
+{
+	struct gen_skb_rec *r = (struct gen_skb_rec *)(hd + 1);
+	struct sk_buff *skb = (struct sk_buff *)v;
+	unsigned char *head;
+	__u16 nh;
+	__u8 b[8] = {};
+	__u64 l4 = 0;
+
+	if (!skb || max < sizeof(*r)) {
+		hd->flags |= GEN_DF_ERROR;
+		return 0;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	r->hash = BPF_CORE_READ(skb, hash);
+	r->len = BPF_CORE_READ(skb, len);
+	r->priority = BPF_CORE_READ(skb, priority);
+	r->mark = BPF_CORE_READ(skb, mark);
+	head = BPF_CORE_READ(skb, head);
+	nh = BPF_CORE_READ(skb, network_header);
+	if (head && nh != (__u16)~0U && !bpf_probe_read_kernel(b, 1, head + nh)) {
+		if (b[0] >> 4 == 4) {
+			r->t.family = AF_INET;
+			bpf_probe_read_kernel(&r->t.protocol, 1, head + nh + 9);
+			bpf_probe_read_kernel(r->t.saddr, 4, head + nh + 12);
+			bpf_probe_read_kernel(r->t.daddr, 4, head + nh + 16);
+			l4 = (__u64)head + nh + (b[0] & 0xf) * 4;
+		} else if (b[0] >> 4 == 6) {
+			__u8 next = 0;
+
+			r->t.family = AF_INET6;
+			bpf_probe_read_kernel(&next, 1, head + nh + 6);
+			bpf_probe_read_kernel(r->t.saddr, 16, head + nh + 8);
+			bpf_probe_read_kernel(r->t.daddr, 16, head + nh + 24);
+			l4 = (__u64)head + nh + 40;
+			for (int i = 0; i < IPV6_EXT_HDRS; i++) {
+				/* hop-by-hop, routing, fragment, destination options */
+				if (next != 0 && next != 43 && next != 44 && next != 60)
+					break;
+				if (bpf_probe_read_kernel(b, 2, (void *)l4))
+					break;
+				l4 += next == 44 ? 8 : (b[1] + 1) * 8;
+				next = b[0];
+			}
+			r->t.protocol = next;
+		}
+	}
+	if (l4 &&
+	    (r->t.protocol == IPPROTO_TCP || r->t.protocol == IPPROTO_UDP ||
+	     r->t.protocol == IPPROTO_SCTP || r->t.protocol == IPPROTO_UDPLITE) &&
+	    !bpf_probe_read_kernel(b, 4, (void *)l4)) {
+		r->t.sport = (__u16)b[0] << 8 | b[1];
+		r->t.dport = (__u16)b[2] << 8 | b[3];
+	}
+	if (bpf_core_field_exists(((struct sk_buff___ext *)skb)->active_extensions) &&
+	    bpf_core_enum_value_exists(enum skb_ext_id___gen, SKB_EXT_SEC_PATH___gen)) {
+		struct sk_buff___ext *sx = (struct sk_buff___ext *)skb;
+		__u32 id = bpf_core_enum_value(enum skb_ext_id___gen, SKB_EXT_SEC_PATH___gen);
+		struct sec_path___gen *sp;
+		struct skb_ext *ext;
+		__u8 off = 0;
+
+		if (BPF_CORE_READ(sx, active_extensions) & (1 << (id & 7))) {
+			ext = BPF_CORE_READ(sx, extensions);
+			bpf_probe_read_kernel(&off, 1, &ext->offset[id & 7]);
+			/* SKB_EXT_ALIGN_SHIFT: offsets count 8-byte chunks */
+			sp = (struct sec_path___gen *)((void *)ext + ((__u32)off << 3));
+			r->sec_path_len = BPF_CORE_READ(sp, len);
+			r->sec_path_olen = BPF_CORE_READ(sp, olen);
+		}
+	}
+	return sizeof(*r);
+}
+
+/* Kernels without CONFIG_MODULE_SIG lack sig_ok; load_info is not in every kernel's BTF. */
+struct module___sig {
+	bool sig_ok;
+} __attribute__((preserve_access_index));
+
+struct load_info___gen {
+	const char *name;
+	struct module *mod;
+	bool sig_ok;
+} __attribute__((preserve_access_index));
+
+/*
+ * bpf_attr (of BPF_PROG_LOAD), bpf_prog, bpf_map, perf_event, module and
+ * load_info: fixed records.
+ */
+static __noinline __u32 read_object(struct gen_arg_hdr *hd, __u32 max, __u64 v, __u8 type)
+{
+	void *dst = (void *)(hd + 1);
+
+	if (!v || max < sizeof(struct gen_perf_event_rec)) {
+		hd->flags |= GEN_DF_ERROR;
+		return 0;
+	}
+	switch (type) {
+	case GEN_ARG_BPF_ATTR: {
+		struct gen_bpf_prog_rec *r = dst;
+		const union bpf_attr *attr = (const union bpf_attr *)v;
+
+		r->prog_type = BPF_CORE_READ(attr, prog_type);
+		r->insn_cnt = BPF_CORE_READ(attr, insn_cnt);
+		bpf_probe_read_kernel(r->name, GEN_BPF_NAME, &attr->prog_name);
+		return sizeof(*r);
+	}
+	case GEN_ARG_BPF_PROG: {
+		struct gen_bpf_prog_rec *r = dst;
+		const struct bpf_prog *prog = (const struct bpf_prog *)v;
+		struct bpf_prog_aux *aux = BPF_CORE_READ(prog, aux);
+
+		r->prog_type = BPF_CORE_READ(prog, type);
+		r->insn_cnt = BPF_CORE_READ(prog, len);
+		__builtin_memset(r->name, 0, GEN_BPF_NAME);
+		if (aux)
+			bpf_probe_read_kernel(r->name, GEN_BPF_NAME, &aux->name);
+		return sizeof(*r);
+	}
+	case GEN_ARG_BPF_MAP: {
+		struct gen_bpf_map_rec *r = dst;
+		const struct bpf_map *map = (const struct bpf_map *)v;
+
+		r->map_type = BPF_CORE_READ(map, map_type);
+		r->key_size = BPF_CORE_READ(map, key_size);
+		r->value_size = BPF_CORE_READ(map, value_size);
+		r->max_entries = BPF_CORE_READ(map, max_entries);
+		bpf_probe_read_kernel(r->name, GEN_BPF_NAME, &map->name);
+		return sizeof(*r);
+	}
+	case GEN_ARG_PERF_EVENT: {
+		struct gen_perf_event_rec *r = dst;
+		const struct perf_event *ev = (const struct perf_event *)v;
+		__u64 func;
+
+		r->type = BPF_CORE_READ(ev, attr.type);
+		r->config = BPF_CORE_READ(ev, attr.config);
+		r->probe_offset = BPF_CORE_READ(ev, attr.probe_offset);
+		r->pad = 0;
+		r->func[0] = '\0';
+		/*
+		 * Dynamic PMUs (kprobe, uprobe) take the function's name from the
+		 * user pointer in config1; the caller's memory while it opens the event.
+		 */
+		func = BPF_CORE_READ(ev, attr.kprobe_func);
+		if (r->type >= PERF_TYPE_MAX && func &&
+		    bpf_probe_read_user_str(r->func, GEN_KSYM_NAME, (void *)func) < 0)
+			bpf_probe_read_kernel_str(r->func, GEN_KSYM_NAME, (void *)func);
+		return sizeof(*r);
+	}
+	case GEN_ARG_MODULE:
+	case GEN_ARG_LOAD_INFO: {
+		struct gen_module_rec *r = dst;
+		struct module *mod = (struct module *)v;
+
+		__builtin_memset(r, 0, sizeof(*r));
+		r->sig_ok = GEN_SIG_UNKNOWN;
+		if (type == GEN_ARG_LOAD_INFO) {
+			struct load_info___gen *li = (struct load_info___gen *)v;
+
+			if (!bpf_core_type_exists(struct load_info___gen)) {
+				hd->flags |= GEN_DF_ERROR;
+				return 0;
+			}
+			bpf_probe_read_kernel_str(r->name, GEN_MODULE_NAME,
+						  BPF_CORE_READ(li, name));
+			if (bpf_core_field_exists(li->sig_ok))
+				r->sig_ok = BPF_CORE_READ(li, sig_ok) ? GEN_SIG_OK : GEN_SIG_NO;
+			mod = BPF_CORE_READ(li, mod);
+			if (mod)
+				r->taints = BPF_CORE_READ(mod, taints);
+			return sizeof(*r);
+		}
+		bpf_probe_read_kernel_str(r->name, GEN_MODULE_NAME, &mod->name);
+		r->taints = BPF_CORE_READ(mod, taints);
+		if (bpf_core_field_exists(((struct module___sig *)mod)->sig_ok))
+			r->sig_ok = BPF_CORE_READ((struct module___sig *)mod, sig_ok) ? GEN_SIG_OK :
+											GEN_SIG_NO;
+		return sizeof(*r);
+	}
+	default:
+		return 0;
+	}
+}
+
+/*
+ * resolve: follow the steps the compiler made of the member path (struct
+ * gen_resolve). A read that fails on the way makes the argument an error.
+ */
+static __noinline __u64 resolve_value(const struct gen_resolve *res, struct gen_arg_hdr *hd,
+				      __u64 v)
+{
+	__u64 x = 0;
+
+	for (int i = 0; i < GEN_RESOLVE_MAX; i++) {
+		if (i >= res->n)
+			break;
+		v += res->off[i];
+		if (!(res->deref & (1 << i)))
+			continue;
+		if (bpf_probe_read_kernel(&x, sizeof(x), (void *)v))
+			goto err;
+		v = x;
+	}
+	x = 0;
+	switch (res->load) {
+	case 1:
+		if (bpf_probe_read_kernel(&x, 1, (void *)v))
+			goto err;
+		return res->sign ? (__u64)(__s64)(__s8)x : x;
+	case 2:
+		if (bpf_probe_read_kernel(&x, 2, (void *)v))
+			goto err;
+		return res->sign ? (__u64)(__s64)(__s16)x : x;
+	case 4:
+		if (bpf_probe_read_kernel(&x, 4, (void *)v))
+			goto err;
+		return res->sign ? (__u64)(__s64)(__s32)x : x;
+	default:
+		return v;
+	}
+err:
+	hd->flags |= GEN_DF_ERROR;
+	return 0;
+}
+
+/*
  * Read argument slot of hook h into the event data. A global function: the
- * verifier checks it once, not once per caller and state.
+ * verifier checks it once, not once per caller and state. Readers with large
+ * temporaries are subprograms of their own, so that their stack counts only on
+ * their path.
  */
 __noinline int gen_read_arg(struct gen_scratch *s, struct gen_state *st, struct gen_hook *h,
 			    __u32 slot)
@@ -536,15 +908,19 @@ __noinline int gen_read_arg(struct gen_scratch *s, struct gen_state *st, struct 
 		return -1;
 	st->arg_off[slot] = off;
 	hd = arg_hdr(s, off);
-	v = st->raw[slot];
-	hd->value = v;
 	hd->flags = 0;
 	hd->orig_len = 0;
 	hd->slot = slot;
+	v = st->raw[slot];
+	if (a->res.n)
+		v = resolve_value(&a->res, hd, v);
+	hd->value = v;
 	off += sizeof(*hd);
 	dst = &s->data[off & DATA_MASK];
 	max = room(off, a->max_len ? a->max_len : GEN_ARG_DATA_MAX);
 	user = a->flags & GEN_AF_USER;
+	if (hd->flags & GEN_DF_ERROR)
+		goto out;
 
 	switch (a->type) {
 	case GEN_ARG_STRING: {
@@ -606,7 +982,7 @@ __noinline int gen_read_arg(struct gen_scratch *s, struct gen_state *st, struct 
 		break;
 	}
 	case GEN_ARG_CHAR_IOVEC:
-		n = read_iovec(hd, dst, max, v, a->size_slot ? st->raw[(a->size_slot - 1) & 7] : 1);
+		n = read_iovec(hd, max, v, a->size_slot ? st->raw[(a->size_slot - 1) & 7] : 1);
 		break;
 	case GEN_ARG_FD:
 		n = read_fd(aux, st, hd, dst, max, v, a->flags & GEN_AF_FOLLOWED_ONLY);
@@ -616,17 +992,11 @@ __noinline int gen_read_arg(struct gen_scratch *s, struct gen_state *st, struct 
 			n = read_sockaddr(hd, dst, v, user);
 		break;
 	case GEN_ARG_FILE:
-		if (v)
-			n = put_path(aux, hd, dst, max, &((struct file *)v)->f_path);
-		break;
 	case GEN_ARG_PATH:
-		if (v)
-			n = put_path(aux, hd, dst, max, (struct path *)v);
-		break;
+	case GEN_ARG_DENTRY:
 	case GEN_ARG_LINUX_BINPRM:
-		if (v)
-			n = put_path(aux, hd, dst, max,
-				     &BPF_CORE_READ((struct linux_binprm *)v, file)->f_path);
+	case GEN_ARG_KIOCB:
+		n = read_file_arg(aux, hd, max, v, a->type);
 		break;
 	case GEN_ARG_CAP:
 		if (a->flags & GEN_AF_DEREF) {
@@ -637,23 +1007,42 @@ __noinline int gen_read_arg(struct gen_scratch *s, struct gen_state *st, struct 
 		}
 		break;
 	case GEN_ARG_CRED:
-		if (v) {
-			__u64 caps[3] = {};
-			const struct cred *c = (const struct cred *)v;
+	case GEN_ARG_USER_NS:
+		n = read_cred(hd, max, v, a->type);
+		break;
+	case GEN_ARG_SOCK:
+	case GEN_ARG_SOCKET:
+		n = read_sock(hd, max, v, a->type);
+		break;
+	case GEN_ARG_SKB:
+		n = read_skb(hd, max, v);
+		break;
+	case GEN_ARG_NET_DEVICE: {
+		long r = -1;
 
-			bpf_probe_read_kernel(&caps[0], 8, &c->cap_permitted);
-			bpf_probe_read_kernel(&caps[1], 8, &c->cap_effective);
-			bpf_probe_read_kernel(&caps[2], 8, &c->cap_inheritable);
-			if (max >= sizeof(caps)) {
-				__builtin_memcpy(dst, caps, sizeof(caps));
-				n = sizeof(caps);
-			}
-		}
+		if (v && max >= IFNAMSIZ)
+			r = bpf_probe_read_kernel_str(dst, IFNAMSIZ,
+						      &((struct net_device *)v)->name);
+		if (r > 0)
+			n = r - 1;
+		else
+			hd->flags |= GEN_DF_ERROR;
+		hd->orig_len = n;
+		break;
+	}
+	case GEN_ARG_BPF_ATTR:
+	case GEN_ARG_BPF_PROG:
+	case GEN_ARG_BPF_MAP:
+	case GEN_ARG_PERF_EVENT:
+	case GEN_ARG_MODULE:
+	case GEN_ARG_LOAD_INFO:
+		n = read_object(hd, max, v, a->type);
 		break;
 	default:
 		/* integers and the rest: the value in the header is all */
 		break;
 	}
+out:
 	if (n > GEN_ARG_DATA_MAX)
 		n = GEN_ARG_DATA_MAX;
 	hd->len = n;
@@ -742,6 +1131,14 @@ static __always_inline bool num_match(struct gen_arg_filter *f, __u64 x)
 		any = bpf_map_lookup_elem(&num_set, &k) != NULL;
 		return f->op == GEN_OP_IN_MAP ? any : !any;
 	}
+	case GEN_OP_FILE_TYPE:
+	case GEN_OP_NOT_FILE_TYPE:
+		/* x is the inode's mode (see gen_arg_hdr) */
+#pragma unroll
+		for (int i = 0; i < GEN_MAX_VALUES; i++)
+			if (i < f->n && (x & S_IFMT_BITS) == (__u64)f->v[i])
+				any = true;
+		return f->op == GEN_OP_FILE_TYPE ? any : !any;
 	default:
 		return false;
 	}
@@ -853,11 +1250,33 @@ static __always_inline bool port_match(struct gen_arg_filter *f, __u16 port)
 	return f->op == GEN_OP_SPORT || f->op == GEN_OP_DPORT ? any : !any;
 }
 
+/* Is the address (network order) of family in the filter's set? */
+static __always_inline bool addr_match(struct gen_aux *aux, struct gen_arg_filter *f, __u16 family,
+				       const __u8 *a)
+{
+	struct addr6_key *k = &aux->a6;
+	bool any = false;
+	__u32 a4;
+
+	if (family == AF_INET) {
+		a4 = bpf_ntohl(*(__u32 *)a);
+#pragma unroll
+		for (int i = 0; i < GEN_MAX_VALUES / 2; i++)
+			if (i < f->n && (a4 & (__u32)f->v[2 * i + 1]) == (__u32)f->v[2 * i])
+				any = true;
+	} else if (family == AF_INET6) {
+		k->prefixlen = 32 + 128;
+		k->map_id = f->map_id;
+		__builtin_memcpy(k->addr, a, 16);
+		any = bpf_map_lookup_elem(&addr6, k) != NULL;
+	}
+	return f->op == GEN_OP_SADDR || f->op == GEN_OP_DADDR ? any : !any;
+}
+
 static __always_inline bool sockaddr_match(struct gen_aux *aux, struct gen_arg_filter *f,
 					   const __u8 *d, __u32 len)
 {
 	__u16 family, port;
-	__u32 a4;
 	bool any = false;
 
 	if (len < 2)
@@ -886,21 +1305,57 @@ static __always_inline bool sockaddr_match(struct gen_aux *aux, struct gen_arg_f
 	case GEN_OP_NOT_SADDR:
 	case GEN_OP_DADDR:
 	case GEN_OP_NOT_DADDR:
-		if (family == AF_INET && len >= 8) {
-			a4 = bpf_ntohl(*(__u32 *)(d + 4));
-#pragma unroll
-			for (int i = 0; i < GEN_MAX_VALUES / 2; i++)
-				if (i < f->n && (a4 & (__u32)f->v[2 * i + 1]) == (__u32)f->v[2 * i])
-					any = true;
-		} else if (family == AF_INET6 && len >= 24) {
-			struct addr6_key *k = &aux->a6;
+		if (family == AF_INET && len >= 8)
+			return addr_match(aux, f, family, d + 4);
+		if (family == AF_INET6 && len >= 24)
+			return addr_match(aux, f, family, d + 8);
+		return f->op == GEN_OP_NOT_SADDR || f->op == GEN_OP_NOT_DADDR;
+	default:
+		return false;
+	}
+}
 
-			k->prefixlen = 32 + 128;
-			k->map_id = f->map_id;
-			__builtin_memcpy(k->addr, d + 8, 16);
-			any = bpf_map_lookup_elem(&addr6, k) != NULL;
-		}
-		return f->op == GEN_OP_SADDR || f->op == GEN_OP_DADDR ? any : !any;
+/* Is x in one of the filter's n ranges? */
+static __always_inline bool in_ranges(struct gen_arg_filter *f, __u64 x)
+{
+	bool any = false;
+
+#pragma unroll
+	for (int i = 0; i < GEN_MAX_VALUES / 2; i++)
+		if (i < f->n && x >= (__u64)f->v[2 * i] && x <= (__u64)f->v[2 * i + 1])
+			any = true;
+	return any;
+}
+
+/* The network operators on sock, socket and skb: their gen_net_tuple. */
+static __always_inline bool net_match(struct gen_aux *aux, struct gen_arg_filter *f,
+				      const struct gen_net_tuple *t, __u32 len)
+{
+	if (len < sizeof(*t))
+		return false;
+	switch (f->op) {
+	case GEN_OP_FAMILY:
+		return in_ranges(f, t->family);
+	case GEN_OP_PROTOCOL:
+		return in_ranges(f, t->protocol);
+	case GEN_OP_STATE:
+		return in_ranges(f, t->state);
+	case GEN_OP_SPORT:
+	case GEN_OP_NOT_SPORT:
+	case GEN_OP_SPORT_PRIV:
+	case GEN_OP_NOT_SPORT_PRIV:
+		return port_match(f, t->sport);
+	case GEN_OP_DPORT:
+	case GEN_OP_NOT_DPORT:
+	case GEN_OP_DPORT_PRIV:
+	case GEN_OP_NOT_DPORT_PRIV:
+		return port_match(f, t->dport);
+	case GEN_OP_SADDR:
+	case GEN_OP_NOT_SADDR:
+		return addr_match(aux, f, t->family, t->saddr);
+	case GEN_OP_DADDR:
+	case GEN_OP_NOT_DADDR:
+		return addr_match(aux, f, t->family, t->daddr);
 	default:
 		return false;
 	}
@@ -942,8 +1397,12 @@ __noinline int gen_filter_match(struct gen_scratch *s, struct gen_state *st, str
 			return 0;
 		return str_match(aux, f, data, hd->len);
 	case GEN_VK_ADDR:
+		if (hd->flags & GEN_DF_ERROR)
+			return 0;
 		if (a->type == GEN_ARG_SOCKADDR)
 			return sockaddr_match(aux, f, data, hd->len);
+		if (a->type == GEN_ARG_SOCK || a->type == GEN_ARG_SOCKET || a->type == GEN_ARG_SKB)
+			return net_match(aux, f, (const struct gen_net_tuple *)data, hd->len);
 		return 0;
 	default:
 		return 0;
@@ -1380,7 +1839,7 @@ static __noinline void emit(void *ctx, struct gen_scratch *s, struct gen_state *
 	if (size > sizeof(*s))
 		return;
 	stat_add(s->ev.policy_id, GEN_CNT_POST);
-	if (bpf_ringbuf_output(&events, s, size, 0))
+	if (bpf_ringbuf_output(&events, s, size, rb_wakeup_flags(&events)))
 		count_error(&gen_errors, ERR_RINGBUF_FULL);
 }
 

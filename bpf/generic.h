@@ -46,16 +46,25 @@
 #define GEN_ARG_SOCKADDR 7 /* struct sockaddr * */
 #define GEN_ARG_DATA_LOC 8 /* tracepoint __data_loc string */
 #define GEN_ARG_SKIP 9 /* nop: read nothing */
-#define GEN_ARG_FILE 10 /* struct file * (kernel) */
-#define GEN_ARG_PATH 11 /* struct path * (kernel) */
-#define GEN_ARG_DENTRY 12 /* struct dentry * (kernel) */
-#define GEN_ARG_LINUX_BINPRM 13
-#define GEN_ARG_CRED 14
+#define GEN_ARG_FILE 10 /* struct file *: its path, the inode's mode as the value */
+#define GEN_ARG_PATH 11 /* struct path *: the same */
+#define GEN_ARG_DENTRY 12 /* struct dentry *: the same, the path within its mount */
+#define GEN_ARG_LINUX_BINPRM 13 /* struct linux_binprm *: its file's, the same */
+#define GEN_ARG_CRED 14 /* struct cred *: gen_cred_rec */
 #define GEN_ARG_CAP 15 /* kernel_cap_t value or pointer */
-#define GEN_ARG_SOCK 16
-#define GEN_ARG_SKB 17
-#define GEN_ARG_NET_DEVICE 18
-#define GEN_ARG_TYPES 19
+#define GEN_ARG_SOCK 16 /* struct sock *: gen_sock_rec */
+#define GEN_ARG_SKB 17 /* struct sk_buff *: gen_skb_rec */
+#define GEN_ARG_NET_DEVICE 18 /* struct net_device *: its name */
+#define GEN_ARG_SOCKET 19 /* struct socket *: its sock, as GEN_ARG_SOCK */
+#define GEN_ARG_USER_NS 20 /* struct user_namespace *: gen_userns_rec */
+#define GEN_ARG_BPF_ATTR 21 /* union bpf_attr * of BPF_PROG_LOAD: gen_bpf_prog_rec */
+#define GEN_ARG_BPF_PROG 22 /* struct bpf_prog *: gen_bpf_prog_rec */
+#define GEN_ARG_BPF_MAP 23 /* struct bpf_map *: gen_bpf_map_rec */
+#define GEN_ARG_PERF_EVENT 24 /* struct perf_event *: gen_perf_event_rec */
+#define GEN_ARG_MODULE 25 /* struct module *: gen_module_rec */
+#define GEN_ARG_LOAD_INFO 26 /* struct load_info *: gen_module_rec */
+#define GEN_ARG_KIOCB 27 /* struct kiocb *: its file, as GEN_ARG_FILE */
+#define GEN_ARG_TYPES 28
 
 /* gen_arg.flags */
 #define GEN_AF_USER (1 << 0) /* the pointer is to user memory */
@@ -69,7 +78,27 @@
  */
 #define GEN_AF_FOLLOWED_ONLY (1 << 5)
 
+/*
+ * resolve: a path of struct members, followed from the raw value before the type's
+ * reader sees it. The compiler turns the member names into steps with the kernel's
+ * BTF: step i adds off[i] to the value and, when bit i of deref is set, reads the
+ * pointer (8 bytes) stored there. Then, when load is 1, 2 or 4, the value is the
+ * scalar of that size stored at the address (sign-extended when sign is set).
+ * Without a load the value is an address: of an embedded struct or array.
+ */
+#define GEN_RESOLVE_MAX 10
+
+struct gen_resolve {
+	__u32 off[GEN_RESOLVE_MAX];
+	__u16 deref; /* bit per step */
+	__u8 n; /* steps; 0: no resolve */
+	__u8 load; /* 0, or the size of the final scalar read: 1, 2, 4 */
+	__u8 sign;
+	__u8 pad[3];
+};
+
 struct gen_arg {
+	struct gen_resolve res;
 	__u32 max_len; /* bytes of data to read (strings, buffers) */
 	__u16 offset; /* tracepoint field offset */
 	__u8 type; /* GEN_ARG_* */
@@ -79,6 +108,8 @@ struct gen_arg {
 	__u8 flags; /* GEN_AF_* */
 	__u8 pad;
 };
+
+_Static_assert(sizeof(struct gen_arg) == 60, "gen_arg layout changed");
 
 /* Filter operators (gen_arg_filter.op): Tetragon's numbers. */
 #define GEN_OP_GT 1
@@ -115,11 +146,16 @@ struct gen_arg {
 #define GEN_OP_NOT_FILE_TYPE 37
 
 /* How a filter's values are held (gen_arg_filter.kind). */
-#define GEN_VK_NUM 0 /* v[0..n) numbers (signed when the argument is) */
+#define GEN_VK_NUM 0 /* v[0..n) numbers (signed when the argument is); FileType: S_IF* */
 #define GEN_VK_RANGE 1 /* n pairs v[2i] <= x <= v[2i+1] */
 #define GEN_VK_STR_MAP 2 /* strings in the str_* maps under map_id */
 #define GEN_VK_NUM_MAP 3 /* numbers in the num_set map under map_id */
-#define GEN_VK_ADDR 4 /* IPv4 n pairs (address, mask), host order; IPv6 in the addr6 map */
+/*
+ * Network operators on sockaddr, sock, socket and skb. SAddr, DAddr: IPv4 n pairs
+ * (address, mask), host order, IPv6 in the addr6 map. Ports: n ranges (lo, hi).
+ * On sock, socket and skb Family, Protocol and State are n ranges too.
+ */
+#define GEN_VK_ADDR 4
 
 struct gen_arg_filter {
 	__s64 v[GEN_MAX_VALUES];
@@ -324,14 +360,139 @@ _Static_assert(sizeof(struct gen_event) == 56, "gen_event layout changed");
 #define GEN_DF_ERROR (1 << 1) /* could not be read */
 #define GEN_DF_FOLLOWED (1 << 2) /* fd: the path came from FollowFD */
 
+/*
+ * The value is the raw value (the number, the pointer, the fd), after resolve.
+ * For file, path, dentry, linux_binprm and kiocb it is instead the i_mode of the
+ * inode (type and permission bits): FileType filters and the permission string
+ * use it, and the pointer itself is of no use to user space.
+ */
 struct gen_arg_hdr {
 	__u32 len; /* bytes of data that follow */
 	__u32 orig_len;
-	__u64 value; /* the raw value: the number, the pointer, the fd */
+	__u64 value;
 	__u32 flags;
 	__u8 slot; /* which argument; GEN_RET_ARG for the return value */
 	__u8 pad[3];
 };
+
+/*
+ * Records of kernel objects: the data of an argument of these types. Strings are
+ * NUL-padded, not always NUL-terminated when they fill their array.
+ */
+
+/* user_namespace, and in gen_cred_rec */
+struct gen_userns_rec {
+	__s32 level;
+	__u32 owner; /* uid in the parent namespace */
+	__u32 group;
+	__u32 inum;
+};
+
+/* cred: ProcessCredentials */
+struct gen_cred_rec {
+	__u64 cap_permitted;
+	__u64 cap_effective;
+	__u64 cap_inheritable;
+	__u32 uid;
+	__u32 gid;
+	__u32 suid;
+	__u32 sgid;
+	__u32 euid;
+	__u32 egid;
+	__u32 fsuid;
+	__u32 fsgid;
+	__u32 securebits;
+	struct gen_userns_rec user_ns;
+	__u32 pad;
+};
+
+_Static_assert(sizeof(struct gen_cred_rec) == 80, "gen_cred_rec layout changed");
+
+/*
+ * The addresses of a sock or a packet. It opens both gen_sock_rec and gen_skb_rec,
+ * so that the network filters find it at the start of the data of either.
+ */
+struct gen_net_tuple {
+	__u8 saddr[16]; /* network order; IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+	__u16 family; /* AF_INET, AF_INET6 (skb: from the IP header's version) */
+	__u16 sport; /* host order */
+	__u16 dport;
+	__u16 protocol; /* IPPROTO_* */
+	__u8 state; /* TCP_* (sock only) */
+	__u8 pad[7];
+};
+
+/* sock, socket */
+struct gen_sock_rec {
+	struct gen_net_tuple t;
+	__u64 cookie; /* the struct sock's address, as Tetragon's cookie */
+	__u32 mark;
+	__u32 priority;
+	__u16 type; /* SOCK_* */
+	__u8 pad[6];
+};
+
+_Static_assert(sizeof(struct gen_sock_rec) == 72, "gen_sock_rec layout changed");
+
+/* skb */
+struct gen_skb_rec {
+	struct gen_net_tuple t;
+	__u32 hash;
+	__u32 len;
+	__u32 priority;
+	__u32 mark;
+	__u32 sec_path_len;
+	__u32 sec_path_olen;
+};
+
+_Static_assert(sizeof(struct gen_skb_rec) == 72, "gen_skb_rec layout changed");
+
+#define GEN_BPF_NAME 16 /* BPF_OBJ_NAME_LEN */
+
+/* bpf_attr (BPF_PROG_LOAD), bpf_prog */
+struct gen_bpf_prog_rec {
+	__u32 prog_type;
+	__u32 insn_cnt;
+	char name[GEN_BPF_NAME];
+};
+
+/* bpf_map */
+struct gen_bpf_map_rec {
+	__u32 map_type;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+	char name[GEN_BPF_NAME];
+};
+
+#define GEN_KSYM_NAME 128
+
+/* perf_event: the attr it was opened with; func is a kprobe's function */
+struct gen_perf_event_rec {
+	__u64 config;
+	__u64 probe_offset;
+	__u32 type;
+	__u32 pad;
+	char func[GEN_KSYM_NAME];
+};
+
+#define GEN_MODULE_NAME 64 /* MODULE_NAME_LEN is 56 on 64-bit */
+
+/* gen_module_rec.sig_ok */
+#define GEN_SIG_NO 0
+#define GEN_SIG_OK 1
+#define GEN_SIG_UNKNOWN 2 /* no CONFIG_MODULE_SIG */
+
+/* module, load_info */
+struct gen_module_rec {
+	__u64 taints; /* TAINT_* bits */
+	char name[GEN_MODULE_NAME];
+	__u8 sig_ok; /* GEN_SIG_* */
+	__u8 pad[7];
+};
+
+_Static_assert(sizeof(struct gen_module_rec) == 80, "gen_module_rec layout changed");
 
 /* FollowFD: the path a process's fd was opened with. */
 struct fd_key {

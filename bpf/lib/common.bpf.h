@@ -56,6 +56,19 @@
 		__type(value, __u64);                    \
 	} name SEC(".maps")
 
+/*
+ * Waking the agent costs more than writing a record (most of an exec's BPF time
+ * went to wake-ups): a record wakes the reader only once a batch is waiting, and
+ * the agent drains the buffer on a short timer as well (agent/observer.c).
+ */
+#define RB_WAKEUP_BYTES (64 * 1024)
+
+static __always_inline __u64 rb_wakeup_flags(void *rb)
+{
+	return bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= RB_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP :
+									     BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void count_error(void *map, __u32 kind)
 {
 	__u64 *v = bpf_map_lookup_elem(map, &kind);

@@ -82,11 +82,20 @@ refused "cannot attach a uprobe" "$(policy nosym "  uprobes:
     - \"no_such_function\"
     - \"tetra_test_func\"")"
 [ "$(tetra tp list | wc -l)" -eq 1 ] || fail "a refused policy is listed: $(tetra tp list)"
-python3 - <<'PY' || fail "a refused policy left hooks in the kernel"
-import json, subprocess
+python3 - "$AGENT_PID" <<'PY' || fail "a refused policy left hooks in the kernel"
+import glob, json, subprocess, sys
+# only this agent's programs: other agents may run on the machine
+mine = set()
+for f in glob.glob("/proc/%s/fdinfo/*" % sys.argv[1]):
+    try:
+        for line in open(f):
+            if line.startswith("prog_id:"):
+                mine.add(int(line.split()[1]))
+    except OSError:
+        pass
 progs = json.loads(subprocess.check_output(["bpftool", "-j", "prog", "show"]))
 for p in progs:
-    if p.get("name") != "generic_uprobe":
+    if p.get("name") != "generic_uprobe" or p.get("id") not in mine:
         continue
     for mid in p.get("map_ids", []):
         m = json.loads(subprocess.check_output(["bpftool", "-j", "map", "show", "id", str(mid)]))

@@ -96,7 +96,8 @@ int main(int argc, char **argv)
 				return 3;
 			if (pid > 0) {
 				waitpid(pid, &status, 0);
-				return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+				return WIFEXITED(status) ? WEXITSTATUS(status) :
+							   128 + WTERMSIG(status);
 			}
 		} else if (!strncmp(a, "sleep:", 6)) {
 			struct timespec ts = { 0, atol(a + 6) * 1000000L };

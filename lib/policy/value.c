@@ -37,6 +37,7 @@ static bool is_string(enum policy_arg_type t)
 	case POLICY_ARG_FILE:
 	case POLICY_ARG_PATH:
 	case POLICY_ARG_DENTRY:
+	case POLICY_ARG_KIOCB:
 	case POLICY_ARG_LINUX_BINPRM:
 	case POLICY_ARG_NET_DEVICE:
 	case POLICY_ARG_SOCKADDR_UN:
@@ -104,7 +105,7 @@ bool policy_operator_supports(enum policy_operator op, enum policy_arg_type t)
 		return is_int_like(t) || is_kernel_caps(t);
 	case POLICY_OP_FILE_TYPE:
 	case POLICY_OP_NOT_FILE_TYPE:
-		return t == POLICY_ARG_FILE || t == POLICY_ARG_PATH;
+		return t == POLICY_ARG_FILE || t == POLICY_ARG_PATH || t == POLICY_ARG_DENTRY;
 	default:
 		return false;
 	}
