@@ -59,6 +59,7 @@ struct agent {
 	struct rpc_cq *cq;
 	struct rpc_server *server;
 	struct exporter *exporter;
+	struct uplink *uplink; /* --manager-address */
 	struct event_sink export_sink;
 	uv_prepare_t flush;
 	uv_signal_t sigint, sigterm;

@@ -31,6 +31,7 @@
 #include "agent/server.h"
 #include "agent/pin.h"
 #include "agent/takeover.h"
+#include "agent/uplink.h"
 #include "lib/log.h"
 #include "lib/rpc.h"
 #include "lib/util.h"
@@ -57,6 +58,9 @@ struct options {
 	const char *log_level;
 	const char *log_format;
 	uint64_t export_max_size_mb;
+	const char *manager_address;
+	uint64_t manager_spool_mb;
+	struct tls_files manager_tls;
 	char node_name[256];
 };
 
@@ -76,7 +80,7 @@ static void usage(FILE *f)
 		"  --export-file-max-size-mb N    Rotate the export file at N MiB (default: 10)\n"
 		"  --export-file-max-backups N    Keep N rotated files (default: 5)\n"
 		"  --export-file-perm MODE        Export file permissions, octal (default: 600)\n"
-		"  --rb-size BYTES                Ring buffer size, a power of two (default: 8388608)\n"
+		"  --rb-size BYTES                Ring buffer size, a power of two (default: 2097152)\n"
 		"  --process-cache-size N         Process cache entries (default: 65536)\n"
 		"  --event-queue-size N           Events queued per GetEvents subscriber before drops (default: 10000)\n"
 		"  --enable-process-cred          Include process credentials and capabilities in events\n"
@@ -91,6 +95,12 @@ static void usage(FILE *f)
 		"                                 (several agents on one host act as separate nodes)\n"
 		"  --bpf-dir NAME                 Pin directory under /sys/fs/bpf (default: tetragon)\n"
 		"  --state-dir DIR                Policies added over gRPC are kept here (default: /var/lib/tetragon)\n"
+		"  --manager-address HOST:PORT    Join the fleet of this tetragon-manager: apply its policies,\n"
+		"                                 report status and send every event (spooled while it is away)\n"
+		"  --manager-spool-max-mb N       Events kept on disk while the manager is away (default: 256)\n"
+		"  --manager-tls-ca FILE          Talk TLS to the manager; its certificate is signed by this CA\n"
+		"  --manager-tls-cert FILE        This node's certificate for mutual TLS (with --manager-tls-key)\n"
+		"  --manager-tls-key FILE         The private key of --manager-tls-cert\n"
 		"  --btf FILE                     Kernel BTF (default: /sys/kernel/btf/vmlinux)\n"
 		"  --bpf-lib DIR                  Accepted for compatibility; BPF objects are built into the agent\n"
 		"  --procfs DIR                   procfs mount (default: /proc)\n"
@@ -127,6 +137,11 @@ enum {
 	OPT_STATE_DIR,
 	OPT_BPF_DIR,
 	OPT_CGROUP,
+	OPT_MANAGER_ADDRESS,
+	OPT_MANAGER_SPOOL,
+	OPT_MANAGER_TLS_CA,
+	OPT_MANAGER_TLS_CERT,
+	OPT_MANAGER_TLS_KEY,
 };
 
 static const struct option long_options[] = {
@@ -154,6 +169,11 @@ static const struct option long_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "bpf-dir", required_argument, NULL, OPT_BPF_DIR },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "manager-address", required_argument, NULL, OPT_MANAGER_ADDRESS },
+	{ "manager-spool-max-mb", required_argument, NULL, OPT_MANAGER_SPOOL },
+	{ "manager-tls-ca", required_argument, NULL, OPT_MANAGER_TLS_CA },
+	{ "manager-tls-cert", required_argument, NULL, OPT_MANAGER_TLS_CERT },
+	{ "manager-tls-key", required_argument, NULL, OPT_MANAGER_TLS_KEY },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -191,7 +211,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->cfg.unix_socket = "/var/run/tetragon/tetragon.sock";
 	o->cfg.export_max_backups = 5;
 	o->cfg.export_perm = 0600;
-	o->cfg.ringbuf_size = 8u << 20;
+	o->cfg.ringbuf_size = 2u << 20;
 	o->cfg.process_cache_size = 65536;
 	o->cfg.subscriber_queue = 10000;
 	o->cfg.state_dir = "/var/lib/tetragon";
@@ -307,6 +327,26 @@ static int parse_options(int argc, char **argv, struct options *o)
 					"bpf-dir", optarg,
 					"expected a name of 1 to 64 characters without '/'");
 			break;
+		case OPT_MANAGER_ADDRESS:
+			if (!*optarg || !strchr(optarg, ':'))
+				return bad_value("manager-address", optarg, "expected HOST:PORT");
+			o->manager_address = optarg;
+			break;
+		case OPT_MANAGER_SPOOL:
+			if (parse_u64(optarg, &o->manager_spool_mb) < 0 || !o->manager_spool_mb ||
+			    o->manager_spool_mb > (1u << 20))
+				return bad_value("manager-spool-max-mb", optarg,
+						 "expected 1 to 1048576 (MiB)");
+			break;
+		case OPT_MANAGER_TLS_CA:
+			o->manager_tls.ca = optarg;
+			break;
+		case OPT_MANAGER_TLS_CERT:
+			o->manager_tls.cert = optarg;
+			break;
+		case OPT_MANAGER_TLS_KEY:
+			o->manager_tls.key = optarg;
+			break;
 		case OPT_STATE_DIR:
 			if (!*optarg)
 				return bad_value("state-dir", optarg, "expected a directory");
@@ -328,6 +368,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc) {
 		log_error("Unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (tls_wanted(&o->manager_tls) && !o->manager_address) {
+		log_error("--manager-tls-* need --manager-address");
+		return -EINVAL;
+	}
+	if (!o->manager_tls.cert != !o->manager_tls.key) {
+		log_error("--manager-tls-cert and --manager-tls-key go together");
 		return -EINVAL;
 	}
 	if (o->log_level) {
@@ -519,8 +567,17 @@ static void server_stopped(void *ud)
 	a->cq = NULL;
 }
 
+static void uplink_stopped(void *ud)
+{
+	struct agent *a = ud;
+
+	agent_server_stop(a, server_stopped, a);
+}
+
 static void stop(struct agent *a)
 {
+	struct uplink *u = a->uplink;
+
 	if (a->stopping)
 		return;
 	a->stopping = true;
@@ -535,7 +592,12 @@ static void stop(struct agent *a)
 	uv_close((uv_handle_t *)&a->sigterm, NULL);
 	uv_prepare_stop(&a->flush);
 	uv_close((uv_handle_t *)&a->flush, NULL);
-	agent_server_stop(a, server_stopped, a);
+	/* the uplink's call runs on our completion queue: it ends first */
+	a->uplink = NULL;
+	if (u)
+		uplink_stop(u, uplink_stopped, a);
+	else
+		agent_server_stop(a, server_stopped, a);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -731,6 +793,34 @@ static int setup(struct agent *a, const struct options *o)
 	a->sigint.data = a->sigterm.data = a;
 	uv_signal_start(&a->sigint, on_signal, SIGINT);
 	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+	if (o->manager_address) {
+		const struct uplink_feature features[] = {
+			{ "kprobe", a->kf.kprobe },
+			{ "kprobe_multi", a->kf.kprobe_multi },
+			{ "fentry", a->kf.fentry },
+			{ "fmod_ret", a->kf.fmod_ret },
+			{ "bpf_lsm", a->kf.lsm },
+			{ "override_return", a->kf.override_return },
+			{ "send_signal", a->kf.send_signal },
+			{ "syscall_tracepoints", a->kf.syscall_tracepoints },
+			{ "large_programs", a->kf.large_programs },
+		};
+		struct uplink_config uc = {
+			.address = o->manager_address,
+			.tls = o->manager_tls,
+			.node_name = a->cfg.node_name,
+			.state_dir = a->cfg.state_dir,
+			.spool_max_bytes = o->manager_spool_mb << 20,
+			.features = features,
+			.n_features = ARRAY_SIZE(features),
+		};
+
+		r = uplink_start(a, &uc, &a->uplink);
+		if (r < 0)
+			return log_error_errno(r, "Failed to join the fleet of manager %s: %m",
+					       o->manager_address);
+		log_info("Joining the fleet of manager %s", o->manager_address);
+	}
 	/* what loading BTF and the scan allocated is not needed any more */
 	malloc_trim(0);
 	log_info("Listening for events on node %s", a->cfg.node_name);
@@ -745,6 +835,11 @@ out:
 
 static void teardown(struct agent *a)
 {
+	if (a->uplink) {
+		uplink_stop(a->uplink, cq_done, a);
+		a->uplink = NULL;
+		uv_run(a->loop, UV_RUN_DEFAULT);
+	}
 	if (a->observer) {
 		observer_free(a->observer);
 		a->observer = NULL;

@@ -10,9 +10,11 @@
 #include "agent/observer.h"
 #include "agent/sensor_exec.h"
 #include "agent/server.h"
+#include "agent/uplink.h"
 #include "lib/filter.h"
 #include "lib/log.h"
 #include "lib/rpc.h"
+#include "lib/service.h"
 #include "lib/util.h"
 #include "tetragon/sensors.pb-c.h"
 
@@ -119,48 +121,6 @@ static void get_events(struct rpc_call *call, const ProtobufCMessage *msg, void 
 	rpc_call_on_close(call, subscriber_closed, s);
 }
 
-static void get_health(struct rpc_call *call, const ProtobufCMessage *msg, void *ud)
-{
-	Tetragon__GetHealthStatusResponse resp = TETRAGON__GET_HEALTH_STATUS_RESPONSE__INIT;
-	Tetragon__HealthStatus st = TETRAGON__HEALTH_STATUS__INIT;
-	Tetragon__HealthStatus *list[1] = { &st };
-
-	st.event = TETRAGON__HEALTH_STATUS_TYPE__HEALTH_STATUS_TYPE_STATUS;
-	st.status = TETRAGON__HEALTH_STATUS_RESULT__HEALTH_STATUS_RUNNING;
-	st.details = "running";
-	resp.n_health_status = 1;
-	resp.health_status = list;
-	rpc_call_reply(call, &resp.base);
-	rpc_call_unref(call);
-}
-
-static void get_version(struct rpc_call *call, const ProtobufCMessage *msg, void *ud)
-{
-	Tetragon__GetVersionResponse resp = TETRAGON__GET_VERSION_RESPONSE__INIT;
-
-	resp.version = TETRA_VERSION;
-	rpc_call_reply(call, &resp.base);
-	rpc_call_unref(call);
-}
-
-struct counters {
-	Fleet__Counter *items;
-	Fleet__Counter **ptrs;
-	size_t n, cap;
-};
-
-static void counter(struct counters *c, const char *name, uint64_t value, const char *help)
-{
-	if (c->n == c->cap)
-		return;
-	fleet__counter__init(&c->items[c->n]);
-	c->items[c->n].name = (char *)name;
-	c->items[c->n].value = value;
-	c->items[c->n].help = (char *)help;
-	c->ptrs[c->n] = &c->items[c->n];
-	c->n++;
-}
-
 int agent_stats_fill(struct agent *a, Fleet__GetStatsResponse *resp)
 {
 	static const char *const err_names[ERR_COUNT] = {
@@ -174,82 +134,100 @@ int agent_stats_fill(struct agent *a, Fleet__GetStatsResponse *resp)
 		[ERR_MAP_FULL] = "bpf.map_full",
 		[ERR_READ_USER] = "bpf.read_user_errors",
 	};
-	struct counters c = { .cap = 128 };
+	struct counters c;
 	struct process_cache_stats pcs;
+	struct uplink_stats us;
 	struct observer_stats os;
 	uint64_t errs[ERR_COUNT] = { 0 };
 	uint64_t drops = a->subscriber_drops, queued = 0, live = 0;
 
-	c.items = calloc(c.cap, sizeof(*c.items));
-	c.ptrs = calloc(c.cap, sizeof(*c.ptrs));
-	if (!c.items || !c.ptrs) {
-		free(c.items);
-		free(c.ptrs);
+	if (counters_init(&c, 128) < 0)
 		return -ENOMEM;
-	}
-	counter(&c, "events.total", a->bus.total, "events built and published");
-	counter(&c, "events.process_exec", a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_EXEC],
-		NULL);
-	counter(&c, "events.process_exit", a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_EXIT],
-		NULL);
-	counter(&c, "events.process_kprobe", a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_KPROBE],
-		NULL);
-	counter(&c, "events.process_tracepoint",
-		a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_TRACEPOINT], NULL);
-	counter(&c, "events.process_uprobe", a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_UPROBE],
-		NULL);
+	counters_add(&c, "events.total", a->bus.total, "events built and published");
+	counters_add(&c, "events.process_exec",
+		     a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_EXEC], NULL);
+	counters_add(&c, "events.process_exit",
+		     a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_EXIT], NULL);
+	counters_add(&c, "events.process_kprobe",
+		     a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_KPROBE], NULL);
+	counters_add(&c, "events.process_tracepoint",
+		     a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_TRACEPOINT], NULL);
+	counters_add(&c, "events.process_uprobe",
+		     a->bus.published[TETRAGON__EVENT_TYPE__PROCESS_UPROBE], NULL);
 	if (a->observer) {
 		observer_get_stats(a->observer, &os);
-		counter(&c, "ringbuf.records", os.records, "records read from the ring buffer");
-		counter(&c, "ringbuf.bad_records", os.bad_records,
-			"records too short or of an unknown type");
+		counters_add(&c, "ringbuf.records", os.records,
+			     "records read from the ring buffer");
+		counters_add(&c, "ringbuf.bad_records", os.bad_records,
+			     "records too short or of an unknown type");
 	}
 	if (a->exec && sensor_exec_errors(a->exec, errs) == 0) {
 		for (int i = 0; i < ERR_COUNT; i++)
 			if (err_names[i])
-				counter(&c, err_names[i], errs[i], NULL);
+				counters_add(&c, err_names[i], errs[i], NULL);
 	}
-	counter(&c, "decode.errors", a->decode_errors, "records that could not be decoded");
+	counters_add(&c, "decode.errors", a->decode_errors, "records that could not be decoded");
 	if (a->gevents) {
 		struct generic_events_stats gs;
 
 		generic_events_get_stats(a->gevents, &gs);
-		counter(&c, "events.policy", gs.events, "events of tracing policies");
-		counter(&c, "events.policy_unknown_hook", gs.unknown_hook,
-			"records of hooks deleted meanwhile");
-		counter(&c, "events.policy_process_misses", gs.process_misses, NULL);
-		counter(&c, "actions.get_url_ok", gs.get_url_ok, NULL);
-		counter(&c, "actions.get_url_failed", gs.get_url_failed, NULL);
-		counter(&c, "actions.dns_lookup_ok", gs.dns_ok, NULL);
-		counter(&c, "actions.dns_lookup_failed", gs.dns_failed, NULL);
+		counters_add(&c, "events.policy", gs.events, "events of tracing policies");
+		counters_add(&c, "events.policy_unknown_hook", gs.unknown_hook,
+			     "records of hooks deleted meanwhile");
+		counters_add(&c, "events.policy_process_misses", gs.process_misses, NULL);
+		counters_add(&c, "actions.get_url_ok", gs.get_url_ok, NULL);
+		counters_add(&c, "actions.get_url_failed", gs.get_url_failed, NULL);
+		counters_add(&c, "actions.dns_lookup_ok", gs.dns_ok, NULL);
+		counters_add(&c, "actions.dns_lookup_failed", gs.dns_failed, NULL);
 	}
 	if (a->generic && sensor_generic_errors(a->generic, errs) == 0) {
-		counter(&c, "bpf.policy_ringbuf_full", errs[ERR_RINGBUF_FULL],
-			"policy events lost to a full ring buffer");
-		counter(&c, "bpf.policy_map_full", errs[ERR_MAP_FULL], NULL);
+		counters_add(&c, "bpf.policy_ringbuf_full", errs[ERR_RINGBUF_FULL],
+			     "policy events lost to a full ring buffer");
+		counters_add(&c, "bpf.policy_map_full", errs[ERR_MAP_FULL], NULL);
 	}
 	if (a->takeover.active) {
-		counter(&c, "takeover.replayed", a->takeover.replayed,
-			"records written while no agent ran, delivered after the restart");
-		counter(&c, "takeover.duplicates", a->takeover.duplicates,
-			"records both the old and the new programs wrote: one copy kept");
-		counter(&c, "takeover.unconfigured", a->takeover.unknown,
-			"records of policies that were not configured again");
-		counter(&c, "takeover.lost", a->takeover.lost, "records lost to memory shortage");
-		counter(&c, "takeover.ringbuf_full", a->takeover.ringbuf_full,
-			"events the previous agent's programs lost to a full ring buffer");
-		counter(&c, "takeover.old_errors", a->takeover.old_errors,
-			"other failures of the previous agent's programs");
-		counter(&c, "takeover.overlap_us", a->takeover.overlap_ns / 1000,
-			"old and new programs both attached (the enforcement gap is zero)");
+		counters_add(&c, "takeover.replayed", a->takeover.replayed,
+			     "records written while no agent ran, delivered after the restart");
+		counters_add(&c, "takeover.duplicates", a->takeover.duplicates,
+			     "records both the old and the new programs wrote: one copy kept");
+		counters_add(&c, "takeover.unconfigured", a->takeover.unknown,
+			     "records of policies that were not configured again");
+		counters_add(&c, "takeover.lost", a->takeover.lost,
+			     "records lost to memory shortage");
+		counters_add(&c, "takeover.ringbuf_full", a->takeover.ringbuf_full,
+			     "events the previous agent's programs lost to a full ring buffer");
+		counters_add(&c, "takeover.old_errors", a->takeover.old_errors,
+			     "other failures of the previous agent's programs");
+		counters_add(&c, "takeover.overlap_us", a->takeover.overlap_ns / 1000,
+			     "old and new programs both attached (the enforcement gap is zero)");
+	}
+	if (a->uplink && uplink_stats(a->uplink, &us) == 0) {
+		counters_add(&c, "uplink.connected", us.connected,
+			     "1 while the manager's stream is up");
+		counters_add(&c, "uplink.connects", us.connects, NULL);
+		counters_add(&c, "uplink.disconnects", us.disconnects, NULL);
+		counters_add(&c, "uplink.events", us.events, "events taken for the manager");
+		counters_add(&c, "uplink.events_sent", us.events_sent, "replays included");
+		counters_add(&c, "uplink.acked_seq", us.acked_seq, NULL);
+		counters_add(&c, "uplink.events_dropped", us.events_dropped,
+			     "lost before the manager had them (spool full or failing)");
+		counters_add(&c, "uplink.memory_events", us.memory_events, NULL);
+		counters_add(&c, "uplink.spool_events", us.spool_events, "waiting on disk");
+		counters_add(&c, "uplink.spool_bytes", us.spool_bytes, NULL);
+		counters_add(&c, "uplink.spool_errors", us.spool_errors, NULL);
+		counters_add(&c, "uplink.policy_errors", us.policy_errors,
+			     "fleet policy changes that could not be applied");
+		counters_add(&c, "uplink.generation", us.generation,
+			     "the fleet state applied last");
 	}
 	process_cache_get_stats(a->cache, &pcs);
-	counter(&c, "process_cache.size", pcs.size, NULL);
-	counter(&c, "process_cache.capacity", pcs.capacity, NULL);
-	counter(&c, "process_cache.evictions", pcs.evictions, NULL);
-	counter(&c, "process_cache.evicted_alive", pcs.evicted_alive, NULL);
-	counter(&c, "process_cache.misses", pcs.misses, "events for a pid the cache did not know");
-	counter(&c, "process_cache.parent_misses", pcs.parent_misses, NULL);
+	counters_add(&c, "process_cache.size", pcs.size, NULL);
+	counters_add(&c, "process_cache.capacity", pcs.capacity, NULL);
+	counters_add(&c, "process_cache.evictions", pcs.evictions, NULL);
+	counters_add(&c, "process_cache.evicted_alive", pcs.evicted_alive, NULL);
+	counters_add(&c, "process_cache.misses", pcs.misses,
+		     "events for a pid the cache did not know");
+	counters_add(&c, "process_cache.parent_misses", pcs.parent_misses, NULL);
 	for (struct subscriber *s = subscribers; s; s = s->next) {
 		struct rpc_stream_stats st;
 
@@ -258,36 +236,32 @@ int agent_stats_fill(struct agent *a, Fleet__GetStatsResponse *resp)
 		queued += st.queued;
 		live++;
 	}
-	counter(&c, "grpc.subscribers", live, "GetEvents streams open now");
-	counter(&c, "grpc.subscribers_total", a->subscribers, NULL);
-	counter(&c, "grpc.subscriber_dropped", drops,
-		"events dropped because a subscriber's queue was full");
-	counter(&c, "grpc.subscriber_queued", queued, NULL);
+	counters_add(&c, "grpc.subscribers", live, "GetEvents streams open now");
+	counters_add(&c, "grpc.subscribers_total", a->subscribers, NULL);
+	counters_add(&c, "grpc.subscriber_dropped", drops,
+		     "events dropped because a subscriber's queue was full");
+	counters_add(&c, "grpc.subscriber_queued", queued, NULL);
 	if (a->exporter) {
 		struct exporter_stats es;
 
 		exporter_get_stats(a->exporter, &es);
-		counter(&c, "export.lines", es.lines, NULL);
-		counter(&c, "export.bytes", es.bytes, NULL);
-		counter(&c, "export.errors", es.errors, "lines lost to write or encoding errors");
-		counter(&c, "export.rotations", es.rotations, NULL);
+		counters_add(&c, "export.lines", es.lines, NULL);
+		counters_add(&c, "export.bytes", es.bytes, NULL);
+		counters_add(&c, "export.errors", es.errors,
+			     "lines lost to write or encoding errors");
+		counters_add(&c, "export.rotations", es.rotations, NULL);
 	}
 	resp->daemon = "tetragon";
 	resp->version = TETRA_VERSION;
 	resp->node_name = (char *)a->cfg.node_name;
 	resp->uptime_seconds = (now_monotonic_ns() - a->start_ns) / 1000000000ull;
-	resp->counters = c.ptrs;
-	resp->n_counters = c.n;
+	counters_to_response(&c, resp);
 	return 0;
 }
 
 void agent_stats_free(Fleet__GetStatsResponse *resp)
 {
-	if (resp->n_counters)
-		free(resp->counters[0]);
-	free(resp->counters);
-	resp->counters = NULL;
-	resp->n_counters = 0;
+	counters_free_response(resp);
 }
 
 static void get_stats(struct rpc_call *call, const ProtobufCMessage *msg, void *ud)
@@ -451,9 +425,9 @@ static const struct rpc_method methods[] = {
 	{ "/tetragon.FineGuidanceSensors/GetEvents", RPC_SERVER_STREAM,
 	  &tetragon__get_events_request__descriptor, get_events },
 	{ "/tetragon.FineGuidanceSensors/GetHealth", RPC_UNARY,
-	  &tetragon__get_health_status_request__descriptor, get_health },
+	  &tetragon__get_health_status_request__descriptor, service_get_health },
 	{ "/tetragon.FineGuidanceSensors/GetVersion", RPC_UNARY,
-	  &tetragon__get_version_request__descriptor, get_version },
+	  &tetragon__get_version_request__descriptor, service_get_version },
 	{ "/tetragon.FineGuidanceSensors/AddTracingPolicy", RPC_UNARY,
 	  &tetragon__add_tracing_policy_request__descriptor, add_policy },
 	{ "/tetragon.FineGuidanceSensors/DeleteTracingPolicy", RPC_UNARY,

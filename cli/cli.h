@@ -9,6 +9,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "lib/rpc.h"
+#include "lib/tls.h"
 
 struct cmd {
 	const char *name;
@@ -21,6 +22,7 @@ struct cli_globals {
 	const char *server_address; /* NULL: the agent's unix socket, then localhost:54321 */
 	int timeout_ms;
 	bool debug;
+	struct tls_files tls; /* --tls-ca/--tls-cert/--tls-key, or $TETRA_TLS_CA/CERT/KEY */
 };
 
 extern struct cli_globals cli;
@@ -34,12 +36,18 @@ enum {
 	CLI_OPT_SERVER = 1000,
 	CLI_OPT_TIMEOUT,
 	CLI_OPT_DEBUG,
+	CLI_OPT_TLS_CA,
+	CLI_OPT_TLS_CERT,
+	CLI_OPT_TLS_KEY,
 };
-#define CLI_GLOBAL_OPTIONS                                               \
-	{ "server-address", required_argument, NULL, CLI_OPT_SERVER },   \
-		{ "timeout", required_argument, NULL, CLI_OPT_TIMEOUT }, \
-	{                                                                \
-		"debug", no_argument, NULL, CLI_OPT_DEBUG                \
+#define CLI_GLOBAL_OPTIONS                                                 \
+	{ "server-address", required_argument, NULL, CLI_OPT_SERVER },     \
+		{ "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },   \
+		{ "tls-ca", required_argument, NULL, CLI_OPT_TLS_CA },     \
+		{ "tls-cert", required_argument, NULL, CLI_OPT_TLS_CERT }, \
+		{ "tls-key", required_argument, NULL, CLI_OPT_TLS_KEY },   \
+	{                                                                  \
+		"debug", no_argument, NULL, CLI_OPT_DEBUG                  \
 	}
 /* Returns 0 when opt was a global option and was applied, -EINVAL otherwise. */
 int cli_global_option(int opt, const char *arg);

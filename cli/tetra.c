@@ -46,6 +46,11 @@ static void usage(FILE *f)
 		"  --server-address ADDR   gRPC server: unix:///path, host:port (default: the agent's\n"
 		"                          socket %s, then localhost:54321)\n"
 		"  --timeout DURATION      Timeout of unary calls (default: 30s)\n"
+		"  --tls-ca FILE           Talk TLS; the server's certificate is signed by this CA\n"
+		"                          (or $TETRA_TLS_CA)\n"
+		"  --tls-cert FILE         Client certificate for mutual TLS, with --tls-key\n"
+		"                          (or $TETRA_TLS_CERT and $TETRA_TLS_KEY)\n"
+		"  --tls-key FILE          The client certificate's private key\n"
 		"  -d, --debug             Debug output\n"
 		"  -h, --help              This help\n",
 		AGENT_SOCKET);
@@ -102,10 +107,29 @@ const char *cli_server_address(void)
 	return "localhost:54321";
 }
 
+static const char *env_or(const char *v, const char *name)
+{
+	const char *e = v ? v : getenv(name);
+
+	return e && *e ? e : NULL;
+}
+
 grpc_channel *cli_channel(void)
 {
 	const char *addr = cli_server_address();
-	grpc_channel *ch = rpc_channel_new(addr, NULL, false);
+	grpc_channel_credentials *creds = NULL;
+	struct tls_files tls = {
+		.ca = env_or(cli.tls.ca, "TETRA_TLS_CA"),
+		.cert = env_or(cli.tls.cert, "TETRA_TLS_CERT"),
+		.key = env_or(cli.tls.key, "TETRA_TLS_KEY"),
+	};
+	grpc_channel *ch;
+
+	if (tls_wanted(&tls) && tls_channel_credentials(&tls, &creds) < 0)
+		exit(1);
+	ch = rpc_channel_new(addr, creds, false);
+	if (creds)
+		grpc_channel_credentials_release(creds);
 
 	if (!ch) {
 		fprintf(stderr, "Error: cannot create a channel to '%s'\n", addr);
@@ -141,6 +165,15 @@ int cli_global_option(int opt, const char *arg)
 			return -EINVAL;
 		}
 		cli.timeout_ms = (int)MIN(ns / 1000000, (uint64_t)INT32_MAX);
+		return 0;
+	case CLI_OPT_TLS_CA:
+		cli.tls.ca = arg;
+		return 0;
+	case CLI_OPT_TLS_CERT:
+		cli.tls.cert = arg;
+		return 0;
+	case CLI_OPT_TLS_KEY:
+		cli.tls.key = arg;
 		return 0;
 	case CLI_OPT_DEBUG:
 		cli.debug = true;

@@ -17,7 +17,7 @@ want=(
 	libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev
 	libuv1-dev libsqlite3-dev libyaml-dev libjansson-dev
 	# tests
-	libcmocka-dev libclang-rt-14-dev iproute2 procps psmisc util-linux python3
+	libcmocka-dev libclang-rt-14-dev iproute2 procps psmisc util-linux python3 openssl
 )
 for arg in "$@"; do
 	case "$arg" in

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything `make test` runs, in order, with one summary line at the end:
-# the format check, unit tests, a short fuzz pass, host integration tests,
-# gRPC interop, and the qemu kernel matrix.
+# the format check, unit tests, a short fuzz pass, gRPC interop, host integration tests,
+# and the qemu kernel matrix.
 #   integration-tests/run-all.sh [O]
 set -uo pipefail
 O=${1:-build}
@@ -29,10 +29,11 @@ run_suite() { # NAME COMMAND...
 run_suite format make --no-print-directory -s O="$O" check-format
 run_suite unit ./integration-tests/run-unit.sh "$O"
 run_suite fuzz make --no-print-directory -s O="$O" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
-run_suite integration ./integration-tests/run.sh "$O"
+# interop first: it installs the npm client that the fleet_interop case uses too
 if [ -x ./integration-tests/interop/run.sh ]; then
 	run_suite interop ./integration-tests/interop/run.sh "$O"
 fi
+run_suite integration ./integration-tests/run.sh "$O"
 run_suite vm ./integration-tests/vm/run-matrix.sh "$O"
 
 echo "==="

@@ -864,19 +864,23 @@ int rpc_call_reply(struct rpc_call *c, const ProtobufCMessage *msg)
 
 int rpc_call_fail(struct rpc_call *c, grpc_status_code code, const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
+	char *msg;
 
 	if (c->finishing || c->closed)
 		return -EPIPE;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
+	/* a status message travels in a header: keep it well under the peers' 8 KiB limit */
+	if (msg && strlen(msg) > RPC_MAX_STATUS_MESSAGE)
+		msg[RPC_MAX_STATUS_MESSAGE] = '\0';
 	/* an error status does not wait for queued messages */
 	drop_queue(c);
 	c->finishing = true;
 	c->fin_code = code;
-	c->fin_details = strdup(buf);
+	c->fin_details = msg;
 	pump(c);
 	return 0;
 }

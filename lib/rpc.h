@@ -110,7 +110,11 @@ char *rpc_call_peer(struct rpc_call *call);
 
 /* Unary: answer with msg and status OK. */
 int rpc_call_reply(struct rpc_call *call, const ProtobufCMessage *msg);
-/* Any kind: end the call with an error status (after queued messages of a stream). */
+/*
+ * Any kind: end the call with an error status, dropping queued messages. The message is cut
+ * to RPC_MAX_STATUS_MESSAGE bytes (it travels in a header).
+ */
+#define RPC_MAX_STATUS_MESSAGE 6144
 int rpc_call_fail(struct rpc_call *call, grpc_status_code code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -149,7 +153,7 @@ void rpc_call_get_stream_stats(struct rpc_call *call, struct rpc_stream_stats *s
 
 struct rpc_status {
 	grpc_status_code code;
-	char message[512];
+	char message[RPC_MAX_STATUS_MESSAGE + 1];
 };
 
 /*
