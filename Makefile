@@ -245,6 +245,7 @@ run:
 	$(Q)./deploy/run.sh $(O)
 
 bench: all
+	$(Q)./deploy/install-deps.sh --bench
 	$(Q)./bench/run.sh $(O)
 
 clean:

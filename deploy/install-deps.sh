@@ -21,9 +21,9 @@ want=(
 )
 for arg in "$@"; do
 	case "$arg" in
-	--bench) want+=(auditd hyperfine) ;;
+	--bench) want+=(auditd hyperfine strace) ;;
 	--vm) want+=(qemu-system-x86 busybox-static cpio kmod xz-utils file zstd) ;;
-	--all) want+=(auditd hyperfine qemu-system-x86 busybox-static cpio kmod xz-utils file zstd) ;;
+	--all) want+=(auditd hyperfine strace qemu-system-x86 busybox-static cpio kmod xz-utils file zstd) ;;
 	*) echo "usage: $0 [--bench] [--vm] [--all]" >&2; exit 2 ;;
 	esac
 done
