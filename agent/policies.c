@@ -258,7 +258,7 @@ static int attach_multi(struct agent *a, struct cpolicy *c, struct sbuf *why)
 	return r;
 }
 
-static void policies_save(struct agent *a);
+static void policies_save(struct agent *a, struct agent_policy *changed, bool yaml);
 
 /* Where a policy's own pins go: one directory per policy. */
 static void policy_pin_dir(struct agent_policy *ap, char *buf, size_t size)
@@ -537,8 +537,8 @@ int policies_add(struct agent *a, const char *yaml, size_t len, const char *orig
 	a->policies->tail = ap;
 	log_info("Loaded policy '%s' (%s) with %zu hooks, mode %s", ap->name, ap->domain,
 		 ap->compiled->n_hooks, ap->mode == GEN_MODE_MONITOR ? "monitor" : "enforce");
+	policies_save(a, ap, true);
 	ap = NULL;
-	policies_save(a);
 out:
 	if (ap) {
 		if (ap->compiled)
@@ -564,7 +564,7 @@ int policies_delete(struct agent *a, const char *name, const char *ns, const cha
 	unlink_policy(a, ap);
 	log_info("Deleted policy '%s' (%s)", ap->name, ap->domain);
 	agent_policy_destroy(a, ap);
-	policies_save(a);
+	policies_save(a, NULL, false);
 	return 0;
 }
 
@@ -606,7 +606,7 @@ int policies_configure(struct agent *a, const char *name, const char *ns, const 
 	ap->enabled = enabled;
 	ap->mode = m;
 	ap->state = enabled ? PSTATE_ENABLED : PSTATE_DISABLED;
-	policies_save(a);
+	policies_save(a, ap, false);
 	return 0;
 }
 
@@ -860,7 +860,12 @@ static void state_base(struct agent_policy *ap, char *buf, size_t size)
 	snprintf(buf, size, "%s_%s_%s", ap->domain, ap->namespace, ap->name);
 }
 
-static void policies_save(struct agent *a)
+/*
+ * Write the state of changed (its .state file, and its .yaml too when yaml; NULL: none),
+ * remove the files of policies that are gone and rewrite the hooks file: a change costs a
+ * few writes however many policies there are.
+ */
+static void policies_save(struct agent *a, struct agent_policy *changed, bool yaml)
 {
 	char dir[4096], path[4700], base[512];
 	struct sbuf hooks;
@@ -884,11 +889,11 @@ static void policies_save(struct agent *a)
 		for (size_t i = 0; p->compiled && i < p->compiled->n_hooks; i++)
 			sbuf_printf(&hooks, "%u %zu %s %s %s\n", p->compiled->hooks[i].gh.hook_id,
 				    i, p->domain, *p->namespace ? p->namespace : "-", p->name);
-		if (!persisted(p->domain))
+		if (p != changed || !persisted(p->domain))
 			continue;
 		state_base(p, base, sizeof(base));
 		snprintf(path, sizeof(path), "%s/%s.yaml", dir, base);
-		r = write_file(path, p->yaml, strlen(p->yaml), 0600);
+		r = yaml ? write_file(path, p->yaml, strlen(p->yaml), 0600) : 0;
 		sbuf_init(&st);
 		sbuf_printf(&st, "mode=%s\nenabled=%d\n",
 			    p->mode == GEN_MODE_MONITOR ? "monitor" : "enforce", p->enabled);
@@ -1042,6 +1047,7 @@ next:
 		log_info("Restored %d policies from %s", restored, dir);
 done:
 	a->policies->restoring = false;
-	policies_save(a);
+	/* the restored policies' files are there already */
+	policies_save(a, NULL, false);
 	return r;
 }

@@ -1085,7 +1085,8 @@ struct sel_ctx {
 	struct gen_state *st;
 	struct gen_hook *h;
 	struct gen_aux *aux;
-	struct proc_info *pi;
+	struct proc_info *pi; /* looked up when a selector first needs it */
+	__u8 pi_done;
 	__u8 matched; /* the selector that matched, 0xff none */
 	__u8 at_return; /* evaluating the exit side of a hook */
 };
@@ -1612,7 +1613,6 @@ static __noinline long sel_step(__u32 j, void *data)
 	struct sel_ctx *c = data;
 	struct gen_hook *h = c->h;
 	struct gen_selector *sel;
-	struct proc_info *pi = c->pi;
 	bool at_return = c->at_return;
 	__u32 key;
 
@@ -1627,8 +1627,15 @@ static __noinline long sel_step(__u32 j, void *data)
 		if (j != c->st->sel)
 			return 0;
 	} else {
-		if (sel->flags && !gen_process_match(sel, pi, c->st->tgid))
-			return 0;
+		if (sel->flags) {
+			/* only process filters need the process: argument filters go first */
+			if (!c->pi_done) {
+				c->pi = bpf_map_lookup_elem(&proc_info, &c->st->tgid);
+				c->pi_done = 1;
+			}
+			if (!gen_process_match(sel, c->pi, c->st->tgid))
+				return 0;
+		}
 		for (int k = 0; k < GEN_MAX_ARG_FILTERS; k++) {
 			if (k >= sel->n_args)
 				break;
@@ -1897,8 +1904,6 @@ static __noinline int generic_entry(void *ctx, struct gen_hook *h, __u32 hook_id
 	struct {
 		struct sel_ctx sc;
 	} u;
-	struct proc_info *pi;
-
 	if (!s || !st || !aux || !h)
 		return 0;
 	st->tgid = pid_tgid >> 32;
@@ -1912,7 +1917,6 @@ static __noinline int generic_entry(void *ctx, struct gen_hook *h, __u32 hook_id
 	st->skip = 0;
 	s->ev.hdr.type = EVENT_GENERIC;
 	s->ev.hdr.flags = 0;
-	s->ev.hdr.ktime = bpf_ktime_get_boot_ns();
 	s->ev.hook_id = hook_id;
 	s->ev.policy_id = h->policy_id;
 	s->ev.pid = st->tgid;
@@ -1933,12 +1937,12 @@ static __noinline int generic_entry(void *ctx, struct gen_hook *h, __u32 hook_id
 	if (st->skip)
 		return 0;
 
-	pi = bpf_map_lookup_elem(&proc_info, &st->tgid);
 	u.sc.s = s;
 	u.sc.st = st;
 	u.sc.h = h;
 	u.sc.aux = aux;
-	u.sc.pi = pi;
+	u.sc.pi = NULL;
+	u.sc.pi_done = 0;
 	u.sc.matched = 0xff;
 	u.sc.at_return = 0;
 	if (h->n_selectors) {
@@ -1948,6 +1952,8 @@ static __noinline int generic_entry(void *ctx, struct gen_hook *h, __u32 hook_id
 		if (u.sc.matched >= GEN_MAX_SELECTORS)
 			return 0;
 	}
+	/* the clock is read only for what matched (a read costs as much as a map lookup) */
+	s->ev.hdr.ktime = bpf_ktime_get_boot_ns();
 	s->ev.sel = u.sc.matched;
 	stat_add(h->policy_id, GEN_CNT_MATCHED);
 	if (u.sc.matched < GEN_MAX_SELECTORS) {
@@ -2037,6 +2043,7 @@ static __noinline int generic_exit(void *ctx, __u32 hook_id, __s64 ret)
 		sc.h = h;
 		sc.aux = aux;
 		sc.pi = NULL;
+		sc.pi_done = 1;
 		sc.matched = 0xff;
 		sc.at_return = 1;
 		for (__u32 j = 0; j < GEN_MAX_SELECTORS; j++)
