@@ -51,7 +51,7 @@
 #   BENCH_BPF_STATS         1 (default): BPF run-time statistics on during the policy runs
 #   BENCH_EVENT_SECONDS     seconds per event run (2)
 #   BENCH_EVENT_LOADS       event runs: N = N getppid loops flat out, N@R = N loops sharing R
-#                           calls/s ("1 2 4 2@100000")
+#                           calls/s ("1 2 4 1@100000 1@200000")
 #   BENCH_MEM_COUNTS        policy counts of the memory part ("0 1 10 100")
 #   BENCH_POLICIES          policies added in the control part (50)
 #   BENCH_STRACE            1 (default): strace the agent during one first add (sensor load)
@@ -73,7 +73,7 @@ read -r -a WAYS <<<"${BENCH_WAYS:-none agent agent+1 agent+10}"
 CPU=${BENCH_CPU-$(($(nproc) - 1))}
 BPF_STATS=${BENCH_BPF_STATS:-1}
 EVENT_SECONDS=${BENCH_EVENT_SECONDS:-2}
-read -r -a EVENT_LOADS <<<"${BENCH_EVENT_LOADS:-1 2 4 2@100000}"
+read -r -a EVENT_LOADS <<<"${BENCH_EVENT_LOADS:-1 2 4 1@100000 1@200000}"
 read -r -a MEM_COUNTS <<<"${BENCH_MEM_COUNTS:-0 1 10 100}"
 NPOL=${BENCH_POLICIES:-50}
 STRACE=${BENCH_STRACE:-1}
