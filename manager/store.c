@@ -99,6 +99,35 @@ static const char *const migrations[] = {
 	"CREATE INDEX events_policy ON events (policy) WHERE policy IS NOT NULL;"
 	"CREATE INDEX events_exec_id ON events (exec_id);"
 	"CREATE INDEX events_pid ON events (pid);",
+	/*
+	 * 2 -> 3: faster ingest (bench/manager_store: ~90k -> ~107k events/s). No UNIQUE
+	 * (node_id, seq) index: a node's events arrive in sequence order and nodes.last_seq,
+	 * written in the same transaction as the events, drops a replay before it reaches the
+	 * table. (A hash of exec_id as a smaller index key was tried: random keys scatter the
+	 * inserts over the index and ingest fell to a quarter; exec_ids start with the node
+	 * and the time, so their index grows at a few places only.)
+	 */
+	"CREATE TABLE events_v3 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  node_id INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  type INTEGER NOT NULL,"
+	"  policy TEXT,"
+	"  binary TEXT,"
+	"  pid INTEGER,"
+	"  exec_id TEXT,"
+	"  action INTEGER,"
+	"  data BLOB NOT NULL"
+	");"
+	"INSERT INTO events_v3 SELECT id, node_id, seq, type, policy, binary, pid, exec_id,"
+	"  action, data FROM events ORDER BY id;"
+	"DROP TABLE events;"
+	"ALTER TABLE events_v3 RENAME TO events;"
+	"CREATE INDEX events_node ON events (node_id);"
+	"CREATE INDEX events_type ON events (type) WHERE type > 5;"
+	"CREATE INDEX events_policy ON events (policy) WHERE policy IS NOT NULL;"
+	"CREATE INDEX events_exec_id ON events (exec_id);"
+	"CREATE INDEX events_pid ON events (pid);",
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION, "one migration per version");
@@ -480,7 +509,9 @@ int store_open_version(const char *path, int version, struct store **ret, char *
 	for (int i = 0; i < ST_COUNT; i++) {
 		if (!stmt_sql[i])
 			continue;
-		if ((i == ST_NODE_CTR || i == ST_INSERT || i == ST_MAX_ID) && version < 1)
+		if ((i == ST_NODE_CTR || i == ST_MAX_ID) && version < 1)
+			continue;
+		if (i == ST_INSERT && version < 1)
 			continue;
 		rc = sqlite3_prepare_v3(s->ev, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					&s->stmt[i], NULL);

@@ -444,6 +444,54 @@ static int query(struct store_reader *rd, const struct store_query *q, struct ro
 	return r;
 }
 
+/* Version 2 -> 3 rebuilds the events table: every row stays, found as before. */
+static void test_store_migrates_v2_events(void **state)
+{
+	struct store *s = NULL;
+	struct store_reader *rd;
+	struct store_query q;
+	struct rows *rows = calloc(1, sizeof(*rows));
+	int64_t node;
+	char err[512];
+
+	assert_non_null(rows);
+	assert_int_equal(store_open_version(db_path, 2, &s, err, sizeof(err)), 0);
+	assert_int_equal(store_node_get(s, "node-a", 1000, &node), 0);
+	assert_int_equal(store_commit(s), 0);
+	store_close(s);
+	sql_exec("INSERT INTO events (id, node_id, seq, type, exec_id, data) VALUES "
+		 "(1000, 1, 1, 1, 'exec-a', '1:1'), (2000, 1, 2, 1, 'exec-b', '1:2'),"
+		 "(3000, 1, 3, 5, 'exec-a', '1:3'), (4000, 1, 4, 9, NULL, '1:4');"
+		 "UPDATE nodes SET last_seq = 4, events_stored = 4;");
+	assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master WHERE name = "
+				 "'sqlite_autoindex_events_1'"),
+			 1);
+
+	s = open_store();
+	assert_int_equal(store_schema_version(s), 3);
+	/* a replay of what version 2 stored is still dropped, without the unique index */
+	assert_int_equal(store_node_last_seq(s, node), 4);
+	store_close(s);
+	assert_int_equal(sql_int("SELECT count(*) FROM events"), 4);
+	assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master WHERE name = "
+				 "'sqlite_autoindex_events_1'"),
+			 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master WHERE name = "
+				 "'events_exec_id'"),
+			 1);
+
+	assert_int_equal(store_reader_open(db_path, &rd, err, sizeof(err)), 0);
+	memset(&q, 0, sizeof(q));
+	q.exec_id = "exec-a";
+	q.oldest_first = true;
+	q.limit = 10;
+	assert_int_equal(query(rd, &q, rows), 2);
+	assert_int_equal(rows->seq[0], 1);
+	assert_int_equal(rows->seq[1], 3);
+	store_reader_close(rd);
+	free(rows);
+}
+
 static void test_store_query_filters_and_cursors(void **state)
 {
 	struct store *s = open_store();
@@ -674,6 +722,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_store_creates_schema, setup),
 		cmocka_unit_test_setup(test_store_migrates_old_schema, setup),
+		cmocka_unit_test_setup(test_store_migrates_v2_events, setup),
 		cmocka_unit_test_setup(test_store_refuses_newer_schema, setup),
 		cmocka_unit_test_setup(test_store_refuses_other_files, setup),
 		cmocka_unit_test_setup(test_store_policy_crud_and_generations, setup),
