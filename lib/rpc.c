@@ -844,6 +844,25 @@ char *rpc_call_peer_identity(struct rpc_call *c)
 	return id;
 }
 
+bool rpc_call_peer_has_identity(struct rpc_call *c, const char *name)
+{
+	grpc_auth_context *ctx = grpc_call_auth_context(c->call);
+	grpc_auth_property_iterator it;
+	const grpc_auth_property *p;
+	size_t len = strlen(name);
+	bool found = false;
+
+	if (!ctx)
+		return false;
+	if (grpc_auth_context_peer_is_authenticated(ctx)) {
+		it = grpc_auth_context_peer_identity(ctx);
+		while (!found && (p = grpc_auth_property_iterator_next(&it)))
+			found = p->value_length == len && memcmp(p->value, name, len) == 0;
+	}
+	grpc_auth_context_release(ctx);
+	return found;
+}
+
 char *rpc_call_peer(struct rpc_call *c)
 {
 	char *p = grpc_call_get_peer(c->call);

@@ -105,6 +105,11 @@ const char *rpc_call_method(struct rpc_call *call);
 const char *rpc_call_metadata(struct rpc_call *call, const char *key, size_t *len);
 /* The authenticated peer identity (the certificate's SAN/CN), or NULL; free() it. */
 char *rpc_call_peer_identity(struct rpc_call *call);
+/*
+ * Is name one of the identities of the authenticated peer (every SAN, or the CN when the
+ * certificate has none)? False when the peer is not authenticated.
+ */
+bool rpc_call_peer_has_identity(struct rpc_call *call, const char *name);
 /* Peer address for logs ("ipv4:127.0.0.1:4711"); free() it. */
 char *rpc_call_peer(struct rpc_call *call);
 

@@ -167,6 +167,8 @@ int api_stats_fill(struct manager *m, Fleet__GetStatsResponse *resp)
 		     "streams ended after three silent heartbeat intervals");
 	counters_add(&c, "sessions.push_failures", s->push_failures,
 		     "streams ended because the agent did not read them");
+	counters_add(&c, "sessions.identity_refused", s->identity_refused,
+		     "mutual TLS: the node name was not in the client certificate");
 	counters_add(&c, "protocol.errors", s->protocol_errors, NULL);
 	counters_add(&c, "policies", m->n_policies, NULL);
 	counters_add(&c, "policies.generation", store_generation(m->store), NULL);

@@ -64,7 +64,10 @@ static void usage(FILE *f)
 		"  --tls-cert FILE              Serve TLS with this PEM certificate (with --tls-key)\n"
 		"  --tls-key FILE               The certificate's PEM private key\n"
 		"  --tls-client-ca FILE         Mutual TLS: every agent and tetra must present a\n"
-		"                               certificate this CA signed\n"
+		"                               certificate this CA signed, and an agent's node name\n"
+		"                               must be one of its certificate's names (SAN or CN)\n"
+		"  --tls-any-node-name          With --tls-client-ca: do not match node names to\n"
+		"                               certificates (one certificate for every node)\n"
 		"  --log-level LEVEL            error, warn, info, debug, trace (default: info)\n"
 		"  --log-format FORMAT          text or json (default: text)\n"
 		"  -d, --debug                  Same as --log-level debug\n"
@@ -87,6 +90,7 @@ enum {
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
 	OPT_TLS_CLIENT_CA,
+	OPT_TLS_ANY_NODE,
 };
 
 static const struct option long_options[] = {
@@ -100,6 +104,7 @@ static const struct option long_options[] = {
 	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA },
+	{ "tls-any-node-name", no_argument, NULL, OPT_TLS_ANY_NODE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "debug", no_argument, NULL, 'd' },
@@ -184,6 +189,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_TLS_CLIENT_CA:
 			o->cfg.tls.ca = optarg;
+			break;
+		case OPT_TLS_ANY_NODE:
+			o->cfg.tls_any_node_name = true;
 			break;
 		case OPT_LOG_LEVEL:
 			o->log_level = optarg;

@@ -41,6 +41,7 @@ struct manager_config {
 	unsigned query_timeout_ms;
 	unsigned retention_chunk;
 	struct tls_files tls; /* no file: plaintext */
+	bool tls_any_node_name; /* mutual TLS without matching node names to certificates */
 };
 
 /* What a node last reported about one fleet policy. */
@@ -74,6 +75,7 @@ struct manager_stats {
 	uint64_t sessions;
 	uint64_t sessions_replaced;
 	uint64_t sessions_timed_out;
+	uint64_t identity_refused; /* mTLS: a node name its certificate does not hold */
 	uint64_t protocol_errors;
 	uint64_t events_received;
 	uint64_t events_stored;

@@ -209,6 +209,16 @@ static void on_hello(struct session *s, const Fleet__Hello *h)
 			    "the node name must be 1 to %d printable characters", NODE_NAME_MAX);
 		return;
 	}
+	/* with mutual TLS a node may only call itself what its certificate says */
+	if (m->cfg.tls.ca && !m->cfg.tls_any_node_name &&
+	    !rpc_call_peer_has_identity(s->call, h->node_name)) {
+		m->stats.identity_refused++;
+		session_end(s, GRPC_STATUS_PERMISSION_DENIED,
+			    "node name '%s' is not an identity of the client certificate "
+			    "(its subjectAltName or CN must name the node)",
+			    h->node_name);
+		return;
+	}
 	r = fleet_node_get(m, h->node_name, &n);
 	if (r < 0) {
 		m->stats.store_errors++;

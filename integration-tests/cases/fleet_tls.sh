@@ -2,8 +2,8 @@
 # Mutual TLS between the manager and its clients: with --tls-client-ca the manager serves
 # TLS and admits only agents and tetra that present a certificate its CA signed. An agent
 # with such a certificate joins, gets a policy and sends events; plaintext, no client
-# certificate or one from another CA are refused, and an agent with a foreign certificate
-# never becomes a node.
+# certificate or one from another CA are refused, an agent with a foreign certificate
+# never becomes a node, and an agent may only take a node name its certificate holds.
 source "$(dirname "$0")/fleet_lib.sh"
 
 command -v openssl >/dev/null || fail "openssl is missing (deploy/install-deps.sh installs it)"
@@ -71,6 +71,18 @@ for _ in $(seq 100); do
 	sleep 0.2
 done
 [ "$(count_args "$CASE_DIR/h.json" "$node" "tls-$$")" = 1 ] || fail "$node's events did not arrive over TLS"
+
+# a certificate of the fleet's CA, but for another node: it cannot call itself this node
+impostor=ti-$$
+start_node "$impostor" --manager-tls-ca "$pki/fleet-ca.crt" \
+	--manager-tls-cert "$pki/$node.crt" --manager-tls-key "$pki/$node.key"
+wait_for 20 grep -q "PERMISSION_DENIED" "${NODE_LOG[$impostor]}" ||
+	fail "$impostor was not refused: $(tail -3 "${NODE_LOG[$impostor]}")"
+grep -q "node name '$impostor' is not an identity of the client certificate" \
+	"${NODE_LOG[$impostor]}" || fail "unclear refusal: $(grep PERMISSION "${NODE_LOG[$impostor]}")"
+! mtetra nodes list | grep -q "^$impostor " || fail "$impostor became a node"
+mtetra status | grep -Eq '^ *sessions\.identity_refused +[1-9]' ||
+	fail "the refusal is not counted: $(mtetra status | grep identity)"
 
 # the agent with a foreign certificate never got in
 ! mtetra nodes list | grep -q "^$rogue " || fail "$rogue became a node: $(mtetra nodes list)"
