@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Helpers for the fleet_* cases: one tetragon-manager and several agents on this host, each
-# agent its own node (name, ports, socket; its uplink state in /var/lib/tetragon/fleet/NAME,
-# removed at the end). Sourced by the cases; run on its own it is not a case.
+# agent its own node (name, ports, socket, --state-dir under the case's directory, so its
+# fleet policies and uplink spool go away with the case). Sourced by the cases; run on its own it is not a case.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	echo "helpers for the fleet_* cases, not a case"
 	exit 77
@@ -15,15 +15,9 @@ MANAGER_LOG="$CASE_DIR/manager.log"
 MANAGER_PID=
 declare -A NODE_PID NODE_LOG NODE_ADDR
 FLEET_NODES=()
-STATE_DIR=/var/lib/tetragon
 
 cleanup_fleet() {
-	local n
 	cleanup_case
-	for n in "${FLEET_NODES[@]}"; do
-		rm -rf "$STATE_DIR/fleet/$n"
-	done
-	rmdir "$STATE_DIR/fleet" 2>/dev/null
 	if [ -n "${FLEET_CGROUP:-}" ] && [ -d "$FLEET_CGROUP" ]; then
 		find "$FLEET_CGROUP" -depth -type d -exec rmdir {} \; 2>/dev/null
 	fi
@@ -60,6 +54,9 @@ kill9_manager() {
 # agent_supports FLAG: the agent has the option (some arrive with later work).
 agent_supports() { "$BIN/tetragon" --help 2>&1 | grep -q -- "$1"; }
 
+# node_state NAME: node NAME's --state-dir (kept across its restarts within the case).
+node_state() { echo "$CASE_DIR/state-$1"; }
+
 # start_node NAME [AGENT ARGS]: an agent that is node NAME of the manager's fleet.
 start_node() {
 	local name=$1 port
@@ -70,7 +67,7 @@ start_node() {
 	[[ " ${FLEET_NODES[*]} " == *" $name "* ]] || FLEET_NODES+=("$name")
 	"$BIN/tetragon" --node-name "$name" --server-address "${NODE_ADDR[$name]}" \
 		--server-unix-socket "$CASE_DIR/$name.sock" --manager-address "$MANAGER_ADDR" \
-		"$@" >>"${NODE_LOG[$name]}" 2>&1 &
+		--state-dir "$(node_state "$name")" "$@" >>"${NODE_LOG[$name]}" 2>&1 &
 	NODE_PID[$name]=$!
 	CASE_PIDS+=("${NODE_PID[$name]}")
 	wait_for 30 grep -q "Listening for events" "${NODE_LOG[$name]}" || {

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/fleet_lib.sh"
 
 node=sa-$$
-spool="$STATE_DIR/fleet/$node/spool"
+spool="$(node_state "$node")/fleet/$node/spool"
 start_node "$node"
 wait_for 10 grep -q "Uplink to manager" "${NODE_LOG[$node]}" || fail "no uplink"
 for i in $(seq 1 50); do "$TRIGGERS/hello" "spool-$$-$i"; done
