@@ -378,16 +378,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		log_error("--manager-tls-cert and --manager-tls-key go together");
 		return -EINVAL;
 	}
-	if (o->log_level) {
-		enum log_level l;
-
-		if (log_parse_level(o->log_level, &l) < 0)
-			return bad_value("log-level", o->log_level,
-					 "expected error, warn, info, debug or trace");
-		log_set_level(l);
-	}
-	if (o->log_format && log_set_format(o->log_format) < 0)
-		return bad_value("log-format", o->log_format, "expected text or json");
+	if (log_configure(o->log_level, o->log_format) < 0)
+		return -EINVAL;
 	o->cfg.export_max_size = o->export_max_size_mb << 20;
 
 	if (!o->cfg.node_name) {

@@ -27,6 +27,17 @@ struct cli_globals {
 
 extern struct cli_globals cli;
 
+/* A list of strings from comma-separated option values. */
+struct strv {
+	char **v;
+	size_t n;
+};
+
+/* Append each comma-separated item of arg (copies; -ENOMEM). */
+int strv_add_csv(struct strv *s, const char *arg);
+/* Free the items and empty the list. */
+void strv_free(struct strv *s);
+
 /*
  * The global options are accepted after the command too (tetra getevents
  * --server-address X): commands put CLI_GLOBAL_OPTIONS in their getopt table and

@@ -17,11 +17,6 @@
 
 enum output { OUT_TABLE, OUT_COMPACT, OUT_JSON };
 
-struct strv {
-	char **v;
-	size_t n;
-};
-
 struct query {
 	enum output out;
 	struct compact_opts copts;
@@ -72,34 +67,6 @@ static void usage(FILE *f)
 		"      --server-address ADDR  The manager\n"
 		"\n"
 		"After a full page the cursor of the next one is printed to stderr.\n");
-}
-
-static int strv_add_csv(struct strv *s, const char *arg)
-{
-	_cleanup_free_ char *copy = strdup(arg);
-	char *save = NULL;
-
-	if (!copy)
-		return -ENOMEM;
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		char **v = realloc(s->v, (s->n + 1) * sizeof(char *));
-
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->v[s->n] = strdup(t);
-		if (!s->v[s->n])
-			return -ENOMEM;
-		s->n++;
-	}
-	return 0;
-}
-
-static void strv_free(struct strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
 }
 
 /* "sigkill", "SIGKILL", "KPROBE_ACTION_SIGKILL" */

@@ -18,11 +18,6 @@
 #include "tetragon/events.pb-c.h"
 #include "google/protobuf/field_mask.pb-c.h"
 
-struct strv {
-	char **v;
-	size_t n;
-};
-
 struct getevents {
 	bool compact;
 	struct compact_opts copts;
@@ -55,36 +50,6 @@ static void usage(FILE *f)
 		"  -f, --include-fields F,... Keep only these fields (e.g. process.binary)\n"
 		"  -F, --exclude-fields F,... Remove these fields\n"
 		"      --server-address ADDR  Server to stream from\n");
-}
-
-static int strv_add_csv(struct strv *s, const char *arg)
-{
-	_cleanup_free_ char *copy = strdup(arg);
-	char *save = NULL;
-
-	if (!copy)
-		return -ENOMEM;
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		char **v = realloc(s->v, (s->n + 1) * sizeof(char *));
-
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->v[s->n] = strdup(t);
-		if (!s->v[s->n])
-			return -ENOMEM;
-		s->n++;
-	}
-	return 0;
-}
-
-static void strv_free(struct strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
 }
 
 static int add_pids(struct getevents *g, const char *arg)

@@ -151,6 +151,36 @@ int cli_call(grpc_channel *ch, const char *method, const ProtobufCMessage *req,
 	return r;
 }
 
+int strv_add_csv(struct strv *s, const char *arg)
+{
+	_cleanup_free_ char *copy = strdup(arg);
+	char *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char **v = realloc(s->v, (s->n + 1) * sizeof(char *));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->v[s->n] = strdup(t);
+		if (!s->v[s->n])
+			return -ENOMEM;
+		s->n++;
+	}
+	return 0;
+}
+
+void strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
 int cli_global_option(int opt, const char *arg)
 {
 	uint64_t ns;

@@ -57,6 +57,26 @@ int log_parse_level(const char *s, enum log_level *ret)
 	return -EINVAL;
 }
 
+int log_configure(const char *level, const char *format)
+{
+	enum log_level l;
+
+	if (level) {
+		if (log_parse_level(level, &l) < 0) {
+			log_error("Invalid value '%s' for --log-level: expected error, warn, info, "
+				  "debug or trace",
+				  level);
+			return -EINVAL;
+		}
+		log_set_level(l);
+	}
+	if (format && log_set_format(format) < 0) {
+		log_error("Invalid value '%s' for --log-format: expected text or json", format);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Expand "%m" to strerror(err) before handing the format to vsnprintf. */
 static void expand_m(char *dst, size_t size, const char *fmt, int err)
 {

@@ -27,6 +27,11 @@ void log_set_ident(const char *ident);
 /* JSON lines instead of text ("text" or "json"); returns -EINVAL on an unknown format. */
 int log_set_format(const char *format);
 int log_parse_level(const char *s, enum log_level *ret);
+/*
+ * The daemons' --log-level and --log-format (either may be NULL: unchanged); a bad value is
+ * logged with the option's name and returns -EINVAL.
+ */
+int log_configure(const char *level, const char *format);
 
 int log_internal(enum log_level level, int err, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <grpc/status.h>
+
+#include "lib/filter.h"
 #include "lib/service.h"
-#include "tetragon/sensors.pb-c.h"
 
 void service_get_health(struct rpc_call *call, const ProtobufCMessage *msg, void *ud)
 {
@@ -32,6 +34,42 @@ void service_get_version(struct rpc_call *call, const ProtobufCMessage *msg, voi
 	resp.version = TETRA_VERSION;
 	rpc_call_reply(call, &resp.base);
 	rpc_call_unref(call);
+}
+
+int service_events_filters(struct rpc_call *call, const Tetragon__GetEventsRequest *req,
+			   struct event_filter **filter, struct field_filter **fields)
+{
+	char err[256] = "";
+	int r;
+
+	*filter = NULL;
+	*fields = NULL;
+	if (req->aggregation_options) {
+		rpc_call_fail(call, GRPC_STATUS_UNIMPLEMENTED,
+			      "event aggregation is not supported");
+		r = -EOPNOTSUPP;
+		goto fail;
+	}
+	r = event_filter_new(req->allow_list, req->n_allow_list, req->deny_list, req->n_deny_list,
+			     filter, err, sizeof(err));
+	if (r == 0 && req->n_field_filters)
+		r = field_filter_new(req->field_filters, req->n_field_filters, fields, err,
+				     sizeof(err));
+	if (r == -ENOMEM) {
+		rpc_call_fail(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+		goto fail;
+	}
+	if (r < 0) {
+		rpc_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s",
+			      *err ? err : "cannot set up the filters");
+		goto fail;
+	}
+	return 0;
+fail:
+	*filter = event_filter_free(*filter);
+	*fields = field_filter_free(*fields);
+	rpc_call_unref(call);
+	return r;
 }
 
 int counters_init(struct counters *c, size_t cap)

@@ -9,11 +9,25 @@
 #include <stdint.h>
 
 #include "fleet/diagnostics.pb-c.h"
+#include "tetragon/sensors.pb-c.h"
 #include "lib/rpc.h"
 
 /* RPC_UNARY handlers: reply and drop the call's reference. */
 void service_get_health(struct rpc_call *call, const ProtobufCMessage *msg, void *ud);
 void service_get_version(struct rpc_call *call, const ProtobufCMessage *msg, void *ud);
+
+struct event_filter;
+struct field_filter;
+
+/*
+ * The filters of a GetEvents request (call is its server stream), the same for the agent
+ * and the manager. On success *filter and *fields (NULL when the request has none) are the
+ * caller's. On failure the call is failed (UNIMPLEMENTED for aggregation, INVALID_ARGUMENT
+ * with the reason for a bad filter, RESOURCE_EXHAUSTED) and unreferenced, and a negative
+ * errno is returned.
+ */
+int service_events_filters(struct rpc_call *call, const Tetragon__GetEventsRequest *req,
+			   struct event_filter **filter, struct field_filter **fields);
 
 /* Up to cap counters; a name past cap is counted in `dropped` (and becomes the last row). */
 struct counters {

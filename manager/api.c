@@ -96,32 +96,15 @@ static void get_events(struct rpc_call *call, const ProtobufCMessage *msg, void 
 	const Tetragon__GetEventsRequest *req = (const Tetragon__GetEventsRequest *)msg;
 	struct manager *m = ud;
 	struct subscriber *s;
-	char err[256] = "";
-	int r;
 
-	if (req->aggregation_options) {
-		rpc_call_fail(call, GRPC_STATUS_UNIMPLEMENTED,
-			      "event aggregation is not supported");
-		rpc_call_unref(call);
-		return;
-	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		rpc_call_fail(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
 		rpc_call_unref(call);
 		return;
 	}
-	r = event_filter_new(req->allow_list, req->n_allow_list, req->deny_list, req->n_deny_list,
-			     &s->filter, err, sizeof(err));
-	if (r == 0 && req->n_field_filters)
-		r = field_filter_new(req->field_filters, req->n_field_filters, &s->fields, err,
-				     sizeof(err));
-	if (r < 0) {
-		rpc_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s",
-			      *err ? err : "cannot set up the filters");
-		event_filter_free(s->filter);
+	if (service_events_filters(call, req, &s->filter, &s->fields) < 0) {
 		free(s);
-		rpc_call_unref(call);
 		return;
 	}
 	s->m = m;

@@ -222,16 +222,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			  o->cfg.tls.ca ? " (--tls-client-ca alone is not enough)" : "");
 		return -EINVAL;
 	}
-	if (o->log_level) {
-		enum log_level l;
-
-		if (log_parse_level(o->log_level, &l) < 0)
-			return bad_value("log-level", o->log_level,
-					 "expected error, warn, info, debug or trace");
-		log_set_level(l);
-	}
-	if (o->log_format && log_set_format(o->log_format) < 0)
-		return bad_value("log-format", o->log_format, "expected text or json");
+	if (log_configure(o->log_level, o->log_format) < 0)
+		return -EINVAL;
 	return 0;
 }
 
